@@ -1,0 +1,240 @@
+"""The values that flow between stages.
+
+Data moves one way: sources -> resolve -> index -> archive -> analysis ->
+model -> gate -> report. Every arrow carries one of the frozen dataclasses
+below, so a stage can be tested by building its input by hand and no stage
+can reach back into an earlier one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a dependency was declared: the manifest file and its 1-based line.
+
+    Reports point annotations at this line; for a transitive dependency it is
+    the line of the direct requirement that pulled it in.
+    """
+
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """One requirement read from a dependency file, before resolution.
+
+    `requirement` is a PEP 508 string (name, extras, specifier, marker).
+    Lock files give exact pins (`name==version`) and, where they record
+    them, the sha256 of the files they allow.
+    """
+
+    requirement: str
+    origin: Origin
+    hashes: frozenset[str] = frozenset()
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class Unresolvable:
+    """A declared dependency the gate cannot scan (a URL, a local path, an
+    editable install). It is reported, never silently dropped."""
+
+    text: str
+    origin: Origin
+    reason: str
+
+
+class FileKind(str, Enum):
+    SDIST = "sdist"
+    WHEEL = "wheel"
+
+
+@dataclass(frozen=True)
+class DistFile:
+    """A file of a release as the index lists it."""
+
+    filename: str
+    url: str
+    sha256: str | None
+    kind: FileKind
+    size: int | None = None
+    requires_python: str | None = None
+    yanked: bool = False
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A resolved, pinned distribution and the files the index offers for it.
+
+    `origin` is the direct requirement that introduced it. `notes` records
+    what resolution could not establish (e.g. dependencies left unresolved
+    because an sdist declares them dynamically).
+    """
+
+    name: str
+    version: str
+    origin: Origin | None
+    files: tuple[DistFile, ...]
+    hashes: frozenset[str] = frozenset()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """Downloaded bytes of one distribution file, already hash-checked."""
+
+    name: str
+    version: str
+    filename: str
+    sha256: str
+    kind: FileKind
+    data: bytes = field(repr=False)
+
+
+class ScriptKind(str, Enum):
+    """Why a file runs without being asked to: at install or at import."""
+
+    SETUP = "setup.py"
+    INIT = "__init__.py"
+    PTH = ".pth"
+    BACKEND = "build-backend"
+    MODULE = "module"
+
+
+@dataclass(frozen=True)
+class Script:
+    """One install- or import-time file, read as text and never run."""
+
+    path: str
+    kind: ScriptKind
+    text: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ScriptSet:
+    """The install-time files of one package.
+
+    `source` is what the user named (a path for `scan`, a filename for
+    `check`). An empty `scripts` with a `note` is a statement ("no
+    install-time script", "wheel only"), not a failure.
+    """
+
+    name: str
+    version: str
+    source: str
+    sha256: str | None
+    scripts: tuple[Script, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One API call in a canonical sequence, with where it came from.
+
+    `api` is the fully resolved dotted name (`subprocess.Popen`); models see
+    it shortened to its last `prefix_len` parts. `file`/`line` let a report
+    point a reviewer at `setup.py:42`; calls found inside a statically
+    decoded payload carry the line of the literal that held it.
+    """
+
+    api: str
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A payload decoded statically from a string constant (never executed)."""
+
+    file: str
+    line: int
+    method: str  # e.g. "base64", "hex", "zlib+base64", "chr-join"
+    preview: str  # the first characters of the decoded text, control chars stripped
+
+
+class ParseMode(str, Enum):
+    AST = "ast"
+    TOKENS = "tokens"  # tolerant fallback when `ast` fails (py2 syntax, garbage)
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class ScriptAnalysis:
+    """Canonical API-call sequences of one script.
+
+    `sequences` are the DFS/BFS walks of the call graph and CFGs, each a
+    tuple of ApiCall in order. A FAILED parse is an explicit result with an
+    `error`, never an empty sequence that would look clean.
+    """
+
+    path: str
+    kind: ScriptKind
+    parse: ParseMode
+    sequences: tuple[tuple[ApiCall, ...], ...]
+    decoded: tuple[Decoded, ...] = ()
+    error: str | None = None
+
+    @property
+    def calls(self) -> tuple[ApiCall, ...]:
+        """Every distinct call site across the sequences, in first-seen order."""
+        seen: dict[tuple[str, str, int], ApiCall] = {}
+        for seq in self.sequences:
+            for call in seq:
+                seen.setdefault((call.api, call.file, call.line), call)
+        return tuple(seen.values())
+
+
+class Verdict(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNSCANNED = "unscanned"
+
+
+@dataclass(frozen=True)
+class ScriptScore:
+    """The model's judgement of one script.
+
+    `score` is the calibrated risk in [0, 1] compared with the threshold.
+    `outlierness` is the GLOSH outlier score against the benign index,
+    `benign_distance` the distance to the nearest benign script, and
+    `malicious_distance` the distance to the nearest known-malicious one
+    (`nearest_malicious` names it).
+    """
+
+    path: str
+    score: float
+    outlierness: float
+    benign_distance: float
+    malicious_distance: float
+    nearest_malicious: str | None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The gate's result for one package: what a report row shows."""
+
+    name: str
+    version: str
+    source: str
+    verdict: Verdict
+    score: float | None
+    reason: str
+    origin: Origin | None = None
+    sha256: str | None = None
+    analyses: tuple[ScriptAnalysis, ...] = ()
+    scores: tuple[ScriptScore, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a formatter needs; formatters only read it."""
+
+    verdict: Verdict
+    threshold: float
+    model_version: str
+    findings: tuple[Finding, ...]
