@@ -37,6 +37,7 @@ class Dependency:
     origin: Origin
     hashes: frozenset[str] = frozenset()
     pinned: bool = False
+    constraint: bool = False  # from a `-c` file: limits versions, never adds a package
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class DistFile:
     size: int | None = None
     requires_python: str | None = None
     yanked: bool = False
+    has_metadata: bool = False  # PEP 658: the index serves `<url>.metadata`
+    metadata_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,22 @@ class Finding:
     sha256: str | None = None
     analyses: tuple[ScriptAnalysis, ...] = ()
     scores: tuple[ScriptScore, ...] = ()
+    # Policy (config.apply_allowlist): the allowlist entry's reason when one
+    # turned a failing verdict into a pass, and notes such as an expired entry.
+    allowed_by: str | None = None
+    notes: tuple[str, ...] = ()
+    # Known vulnerabilities (`--audit-vulns`), merged into the same report.
+    vulnerabilities: tuple[Vulnerability, ...] = ()
+
+
+@dataclass(frozen=True)
+class Vulnerability:
+    """A known vulnerability of a pinned distribution (from pip-audit)."""
+
+    id: str
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+    fix_versions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

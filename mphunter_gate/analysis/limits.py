@@ -1,0 +1,35 @@
+"""Bounds that keep one hostile file from stalling or exhausting the gate.
+
+Every script is attacker-controlled text. These caps are the only thing
+between a 5 MB one-line file, a 10,000-deep expression or a zip bomb in a
+string literal and a CI job that hangs; they live in one place so the
+trade-off between coverage and cost is visible and testable.
+"""
+
+from __future__ import annotations
+
+#: Source text beyond this is cut before analysis (the archive stage caps files at 1 MB).
+MAX_TEXT_CHARS = 8_000_000
+#: `ast.parse` is tried only when the code, with long base64/hex runs removed, is this small;
+#: parse time grows about linearly (~0.9 s/MB for pathological chains), so this bounds it.
+MAX_AST_CODE_CHARS = 512 * 1024
+#: A run of payload-alphabet characters at least this long counts as "literal", not code.
+LONG_LITERAL_RUN = 200
+#: Wall-clock budget for one script, decoded payloads included (the target is < 2 s).
+TIME_BUDGET_S = 1.5
+#: Longest canonical sequence kept; inlining can otherwise grow output exponentially.
+MAX_SEQUENCE_CALLS = 20_000
+#: How deep callees are inlined into their callers.
+MAX_INLINE_DEPTH = 12
+#: Largest string/bytes value the static evaluator keeps (decoded payloads included).
+MAX_VALUE_CHARS = 2_000_000
+#: Largest input a decoder is applied to (bigger literals are left undecoded).
+MAX_DECODE_INPUT = 4_000_000
+#: Longest list/tuple the evaluator builds (e.g. for `''.join(chr(c) for c in [...])`).
+MAX_VALUE_ITEMS = 200_000
+#: Characters of a decoded payload kept as its preview.
+PREVIEW_CHARS = 120
+#: Tokens the tolerant fallback reads before it stops.
+MAX_FALLBACK_TOKENS = 2_000_000
+#: Logical lines longer than this are not re-parsed with `ast` in the fallback.
+MAX_REPARSE_LINE_CHARS = 64 * 1024

@@ -1,0 +1,111 @@
+"""Scopes and name resolution: which full API name a name in the source means.
+
+MPHunter's tokens are fully qualified API names, so `sp.Popen` after
+`import subprocess as sp` and `Popen` after `from subprocess import Popen`
+must both become `subprocess.Popen`, or the model would see three different
+words for one behaviour. A scope records what each name is bound to: an
+imported module or attribute (an API), a function or class defined in the
+script (something to inline), or, found while walking, a value alias such as
+`run = os.system`.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+from typing import Literal
+
+#: Builtins resolve to their bare name (`exec`, `open`, `__import__`), as in MPHunter.
+BUILTIN_NAMES = frozenset(n for n in dir(builtins) if not n.startswith("_")) | {
+    "__import__",
+    "__build_class__",
+}
+
+BindingKind = Literal["api", "func", "class"]
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """What a name means: an API name, or the qualname of a local function/class."""
+
+    kind: BindingKind
+    target: str
+
+
+class Scope:
+    """One namespace of the script: the module, a function or a class body.
+
+    Lookups follow Python's rule that a class body is not visible from the
+    methods defined in it. Imports are bound first-wins, so the usual
+    `try: from setuptools import setup / except ImportError: from distutils...`
+    resolves to the preferred import.
+    """
+
+    __slots__ = ("bindings", "kind", "owner_class", "parent", "qualname", "self_name")
+
+    def __init__(
+        self,
+        kind: Literal["module", "function", "class"],
+        qualname: str,
+        parent: Scope | None,
+        owner_class: str | None = None,
+        self_name: str | None = None,
+    ) -> None:
+        self.kind = kind
+        self.qualname = qualname
+        self.parent = parent
+        self.bindings: dict[str, Binding] = {}
+        #: For a method: the qualname of its class and the name of its first parameter.
+        self.owner_class = owner_class
+        self.self_name = self_name
+
+    def bind_import(self, name: str, target: str) -> None:
+        self.bindings.setdefault(name, Binding("api", target))
+
+    def bind_local(self, name: str, kind: BindingKind, target: str) -> None:
+        self.bindings[name] = Binding(kind, target)
+
+    def forget(self, name: str) -> None:
+        """A plain assignment rebinds a name to a value we cannot name."""
+        self.bindings.pop(name, None)
+
+    def lookup(self, name: str) -> Binding | None:
+        scope: Scope | None = self
+        first = True
+        while scope is not None:
+            if first or scope.kind != "class":
+                found = scope.bindings.get(name)
+                if found is not None:
+                    return found
+            first = False
+            scope = scope.parent
+        if name in BUILTIN_NAMES:
+            return Binding("api", name)
+        return None
+
+
+def import_bindings(module: str | None, level: int, names: list[tuple[str, str | None]]) -> list[
+    tuple[str, str]
+]:
+    """(bound name, API prefix) pairs for a `from module import name as alias` statement.
+
+    Relative imports drop their dots: `from .utils import run` binds `utils.run`,
+    which names the behaviour without pretending to know the package.
+    """
+    del level  # the package a relative import points into is not knowable statically
+    base = module or ""
+    out: list[tuple[str, str]] = []
+    for name, asname in names:
+        if name == "*":
+            continue
+        full = f"{base}.{name}" if base else name
+        out.append((asname or name, full))
+    return out
+
+
+def plain_import_bindings(name: str, asname: str | None) -> tuple[str, str]:
+    """`import a.b.c` binds `a` to `a`; `import a.b as x` binds `x` to `a.b`."""
+    if asname:
+        return asname, name
+    head = name.split(".", 1)[0]
+    return head, head

@@ -1,0 +1,188 @@
+"""Command line: parse arguments, wire the stages, map outcomes to exit codes.
+
+Exit codes (CONVENTIONS.md): 0 clean, 1 gate failure (a package at or
+above the threshold, or unscanned without --allow-unscanned), 2 usage or
+input error, 3 infrastructure error (index, network, models), 4 nothing
+was scanned. Errors a user can cause are one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mphunter_gate import __version__
+from mphunter_gate.errors import GateError, InputError
+from mphunter_gate.types import Report, Verdict
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INFRA, EXIT_EMPTY = 0, 1, 2, 3, 4
+FORMATS = ("text", "json", "sarif", "github", "markdown")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _add_output(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=FORMATS, default=None, help="report format (default: text)")
+    p.add_argument("--output", "-o", type=Path, help="write the report here instead of stdout")
+    p.add_argument("--threshold", type=float, help="fail at or above this score (default: the model's)")
+    p.add_argument("--allow-unscanned", action="store_true", default=None,
+                   help="do not fail the gate for packages that could not be scanned")
+    p.add_argument("--file-search-mode", choices=("setup_only", "all_files"), default=None)
+    p.add_argument("--config", type=Path, help="a config file (the seed tool's config.ini is accepted)")
+    p.add_argument("--models", type=Path, help=argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="mphunter-gate", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    c = sub.add_parser("check", help="resolve, fetch and score a project's dependencies")
+    c.add_argument("files", nargs="*", type=Path, help="dependency files (default: discover in .)")
+    c.add_argument("--index-url", help="base URL of the simple index (default: pip's, else PyPI)")
+    c.add_argument("--extra-index-url", action="append", default=[], help="more indexes")
+    c.add_argument("--offline", action="store_true", help="use only the local cache")
+    c.add_argument("--python-version", help="target Python, e.g. 3.12 (default: this interpreter)")
+    c.add_argument("--platform", help="target platform tag (default: this machine)")
+    _add_output(c)
+
+    s = sub.add_parser("scan", help="score local sdists, wheels or unpacked folders (no network)")
+    s.add_argument("paths", nargs="+", help="archives or folders")
+    _add_output(s)
+
+    k = sub.add_parser("corpus", help="download the benign corpus's install-time files")
+    k.add_argument("--top", type=int, default=8000, help="most downloaded names to take")
+    k.add_argument("--random", type=int, default=3000, help="long-tail names to take")
+    k.add_argument("--dir", type=Path, help="corpus folder (default: in the user cache)")
+    k.add_argument("--workers", type=int, default=12)
+
+    t = sub.add_parser("train", help="train the models from the corpora")
+    t.add_argument("--corpus", type=Path, help="benign corpus folder (default: in the user cache)")
+    t.add_argument("--malicious", type=Path, default=Path("../shared/corpus/malregistry-dev.tar.xz"))
+    t.add_argument("--out", type=Path, default=Path("models"))
+    t.add_argument("--config", type=Path, help="the seed's config.ini [train] section is honoured")
+
+    e = sub.add_parser("evaluate", help="recall, FPR, AUC of the models on labelled folders")
+    e.add_argument("--malicious", type=Path, required=True)
+    e.add_argument("--benign", type=Path, required=True)
+    e.add_argument("--plot", type=Path, help="write ROC and precision-recall PNGs here")
+    e.add_argument("--models", type=Path)
+    return parser
+
+
+def exit_code(report: Report) -> int:
+    if not report.findings:
+        return EXIT_EMPTY
+    return EXIT_OK if report.verdict is Verdict.PASS else EXIT_FAIL
+
+
+def _emit(report: Report, fmt: str, output: Path | None) -> None:
+    from mphunter_gate.report import formatter_for
+
+    text = formatter_for(fmt).format(report)
+    if output is not None:
+        try:
+            output.write_text(text)
+        except OSError as exc:
+            raise InputError(f"cannot write report: {exc.strerror}", file=str(output)) from exc
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from mphunter_gate.gate import GateOptions
+
+    return GateOptions(
+        threshold=args.threshold,
+        allow_unscanned=bool(args.allow_unscanned),
+        file_search_mode=args.file_search_mode or "all_files",
+        python_version=getattr(args, "python_version", None),
+        platform=getattr(args, "platform", None),
+    )
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from mphunter_gate import gate
+
+    report = gate.scan(args.paths, _options(args), args.models)
+    _emit(report, args.format or "text", args.output)
+    return exit_code(report)
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from mphunter_gate import gate
+    from mphunter_gate.index import Index, pip_index_urls
+
+    files = list(args.files)
+    if not files:
+        from mphunter_gate.sources import discover
+
+        files = discover(Path.cwd())
+        if not files:
+            raise InputError("no dependency file given and none found in the current directory")
+    deps, bad, file_index, file_extra = gate.collect(files)
+    pip_index, pip_extra = pip_index_urls()
+    index_url = args.index_url or (file_index[0] if file_index else None) or pip_index
+    extra = [*args.extra_index_url, *file_extra] or list(pip_extra)
+    index = Index(index_url, extra, offline=args.offline)
+    report = gate.check(deps, bad, index, _options(args), args.models)
+    _emit(report, args.format or "text", args.output)
+    return exit_code(report)
+
+
+def _cmd_corpus(args: argparse.Namespace) -> int:
+    from mphunter_gate.corpus import download
+    from mphunter_gate.index import Index, default_cache_dir
+
+    directory = args.dir or default_cache_dir() / "corpus"
+    counts = download(directory, Index(), args.top, args.random, workers=args.workers)
+    print(f"corpus in {directory}: {counts}")
+    return EXIT_OK
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from mphunter_gate.training import run_training
+
+    return run_training(args)
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from mphunter_gate.training import run_evaluation
+
+    return run_evaluation(args)
+
+
+COMMANDS = {
+    "check": _cmd_check,
+    "scan": _cmd_scan,
+    "corpus": _cmd_corpus,
+    "train": _cmd_train,
+    "evaluate": _cmd_evaluate,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="mphunter-gate: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except GateError as exc:
+        print(f"mphunter-gate: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("mphunter-gate: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

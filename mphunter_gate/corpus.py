@@ -1,0 +1,166 @@
+"""`mphunter-gate corpus`: the benign side of the models, downloaded by us.
+
+The benign index and the calibration set must look like what people really
+install, long tail included, so the candidate names mix the most
+downloaded packages with a random sample of the rest
+(`data/benign_names.tsv`). For each name we take the newest final release
+that has an sdist, read its install-time files in memory (never run them),
+and store only those files plus one manifest line recording name, version
+and the sdist's sha256. The manifest makes the run resumable: names
+already in it are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+
+from packaging.utils import InvalidSdistFilename, parse_sdist_filename
+from packaging.version import InvalidVersion, Version
+
+from mphunter_gate import install_time
+from mphunter_gate.archive import open_tree
+from mphunter_gate.errors import ArchiveError, PackageIndexError
+from mphunter_gate.index import Index
+from mphunter_gate.types import DistFile, FileKind
+
+log = logging.getLogger(__name__)
+#: Skip sdists bigger than this: a setup.py is never the reason a file is 50 MB.
+MAX_SDIST = 50 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    rank: int | None
+    sample: str  # "top" | "random"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One manifest line: what was downloaded and what it held."""
+
+    name: str
+    version: str | None
+    filename: str | None
+    sha256: str | None
+    rank: int | None
+    sample: str
+    files: list[str]
+    status: str  # ok | no-script | no-sdist | error
+    detail: str | None = None
+
+
+def candidates(top: int, random: int) -> list[Candidate]:
+    """The first `top` ranked names and the first `random` long-tail names."""
+    text = resources.files("mphunter_gate.data").joinpath("benign_names.tsv").read_text()
+    tops, randoms = [], []
+    for line in text.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        name, rank, sample = line.split("\t")
+        c = Candidate(name, int(rank) if rank else None, sample)
+        (tops if sample == "top" else randoms).append(c)
+    return tops[:top] + randoms[:random]
+
+
+def latest_sdist(files: tuple[DistFile, ...]) -> DistFile | None:
+    """The sdist of the newest final, non-yanked release."""
+    best: tuple[Version, DistFile] | None = None
+    for f in files:
+        if f.kind is not FileKind.SDIST or f.yanked:
+            continue
+        try:
+            _, version = parse_sdist_filename(f.filename)
+        except (InvalidSdistFilename, InvalidVersion):
+            continue
+        if version.is_prerelease or version.is_devrelease:
+            continue
+        if best is None or version > best[0]:
+            best = (version, f)
+    return best[1] if best else None
+
+
+def read_manifest(corpus_dir: Path) -> Iterator[Entry]:
+    path = corpus_dir / "manifest.jsonl"
+    if not path.exists():
+        return
+    for line in path.read_text().splitlines():
+        if line.strip():
+            yield Entry(**json.loads(line))
+
+
+def _fetch_one(index: Index, c: Candidate, files_dir: Path) -> Entry:
+    def entry(status: str, f: DistFile | None = None, version: str | None = None, **kw: object) -> Entry:
+        return Entry(
+            name=c.name,
+            version=version,
+            filename=f.filename if f else None,
+            sha256=f.sha256 if f else None,
+            rank=c.rank,
+            sample=c.sample,
+            status=status,
+            files=kw.get("files", []),  # type: ignore[arg-type]
+            detail=kw.get("detail"),  # type: ignore[arg-type]
+        )
+
+    try:
+        sdist = latest_sdist(index.project_files(c.name))
+        if sdist is None:
+            return entry("no-sdist")
+        version = str(parse_sdist_filename(sdist.filename)[1])
+        if sdist.size and sdist.size > MAX_SDIST:
+            return entry("error", sdist, version, detail="sdist over size limit")
+        data = index.fetch(sdist, cache=False)
+        scripts = install_time.select(open_tree(data, sdist.filename))
+    except (PackageIndexError, ArchiveError) as exc:
+        return entry("error", detail=str(exc)[:300])
+    if not scripts:
+        return entry("no-script", sdist, version)
+    dest = files_dir / f"{c.name}-{version}"
+    for s in scripts:
+        out = dest / s.path
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(s.text, encoding="utf-8", errors="surrogateescape")
+    return entry("ok", sdist, version, files=[s.path for s in scripts])
+
+
+def download(
+    corpus_dir: Path, index: Index, top: int, random: int, workers: int = 12, progress: bool = True
+) -> dict[str, int]:
+    """Fetch what the manifest lacks; returns counts per status."""
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    done = {e.name for e in read_manifest(corpus_dir)}
+    todo = [c for c in candidates(top, random) if c.name not in done]
+    counts: dict[str, int] = {}
+    lock = threading.Lock()
+    manifest = (corpus_dir / "manifest.jsonl").open("a")
+    show = progress and sys.stderr.isatty()
+
+    def work(c: Candidate) -> None:
+        e = _fetch_one(index, c, corpus_dir / "files")
+        with lock:
+            manifest.write(json.dumps(asdict(e)) + "\n")
+            manifest.flush()
+            counts[e.status] = counts.get(e.status, 0) + 1
+            n = sum(counts.values())
+            if show:
+                print(f"\r{n}/{len(todo)} {counts}", end="", file=sys.stderr)
+            elif n % 250 == 0:
+                log.info("corpus: %d/%d %s", n, len(todo), counts)
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            list(pool.map(work, todo))
+    finally:
+        manifest.close()
+        if show:
+            print(file=sys.stderr)
+    return counts

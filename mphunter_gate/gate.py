@@ -1,0 +1,337 @@
+"""The gate: dependency files or local archives in, a Report out.
+
+This is the orchestration a library user would call; the CLI only parses
+arguments and hands them here. Each package flows through the stages once:
+fetch (or read) -> install-time scripts -> analysis -> model -> verdict.
+Anything that could not be read becomes an `unscanned` finding with its
+reason: nothing is silently skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from mphunter_gate import install_time
+from mphunter_gate.archive import DirTree, open_tree
+from mphunter_gate.errors import ArchiveError, InputError, PackageIndexError
+from mphunter_gate.types import (
+    Artifact,
+    Dependency,
+    DistFile,
+    Distribution,
+    FileKind,
+    Finding,
+    Origin,
+    Report,
+    ScriptSet,
+    Unresolvable,
+    Verdict,
+)
+
+log = logging.getLogger(__name__)
+
+NO_SCRIPT = "no install-time script"
+WHEEL_ONLY = "wheel only"
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    """Knobs of one run; defaults live in `config.py`, not here."""
+
+    threshold: float | None = None  # None: the manifest's calibrated threshold
+    allow_unscanned: bool = False
+    file_search_mode: str = "all_files"
+    graph_mode: str = "cfg+cg"
+    prefix_len: int = 2
+    python_version: str | None = None
+    platform: str | None = None
+    workers: int = 8
+
+
+Progress = Callable[[str], None]
+
+
+class Judge:
+    """Scores a package's scripts with the bundled models.
+
+    Loading the models costs about a second (gensim, hdbscan, scipy); the
+    judge is built once per run and only when some package has scripts.
+    """
+
+    def __init__(self, options: GateOptions, models_dir: Path | None = None) -> None:
+        self.options = options
+        self._models_dir = models_dir
+        self._detector = None
+
+    @property
+    def detector(self):  # type: ignore[no-untyped-def]
+        if self._detector is None:
+            from mphunter_gate.model import Detector
+
+            self._detector = Detector.load(self._models_dir)
+        return self._detector
+
+    def _manifest(self) -> dict[str, object]:
+        """threshold and model_version, read without loading the models themselves.
+
+        A run where every package says "no install-time script" never pays
+        for gensim and hdbscan.
+        """
+        import json
+
+        from mphunter_gate.errors import ModelError
+        from mphunter_gate.model import default_models_dir
+
+        path = (self._models_dir or default_models_dir()) / "manifest.json"
+        try:
+            return dict(json.loads(path.read_text()))
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot read model manifest {path}: {exc}") from exc
+
+    @property
+    def threshold(self) -> float:
+        if self.options.threshold is not None:
+            return self.options.threshold
+        return float(self._manifest()["threshold"])  # type: ignore[arg-type]
+
+    @property
+    def model_version(self) -> str:
+        return str(self._manifest()["model_version"])
+
+    def judge(self, scripts: ScriptSet, origin: Origin | None) -> Finding:
+        """One package's verdict: the riskiest of its scripts decides."""
+        from mphunter_gate.analysis import analyse, tokens
+
+        base = dict(
+            name=scripts.name,
+            version=scripts.version,
+            source=scripts.source,
+            origin=origin,
+            sha256=scripts.sha256,
+        )
+        if not scripts.scripts:
+            return Finding(verdict=Verdict.PASS, score=None, reason=scripts.note or NO_SCRIPT, **base)
+        detector = self.detector
+        analyses, scores = [], []
+        for script in scripts.scripts:
+            a = analyse(script, graph_mode=self.options.graph_mode, priority=detector.priority)
+            analyses.append(a)
+            if a.error is not None and a.parse.value == "failed":
+                continue
+            toks = tokens(a, prefix_len=self.options.prefix_len)
+            scores.append(detector.score(script.path, toks))
+        failed = [a for a in analyses if a.parse.value == "failed"]
+        if failed and not scores:
+            return Finding(
+                verdict=Verdict.UNSCANNED,
+                score=None,
+                reason=f"analysis failed: {failed[0].path}: {failed[0].error}",
+                analyses=tuple(analyses),
+                **base,
+            )
+        top = max(scores, key=lambda s: s.score)
+        verdict = Verdict.FAIL if top.score >= self.threshold else Verdict.PASS
+        if verdict is Verdict.FAIL:
+            reason = f"{top.path} scores {top.score:.3f} >= threshold {self.threshold:.3f}"
+        else:
+            reason = f"{len(scores)} script(s) below threshold"
+        if failed:
+            reason += f"; analysis failed for {len(failed)} file(s)"
+        return Finding(
+            verdict=verdict,
+            score=top.score,
+            reason=reason,
+            analyses=tuple(analyses),
+            scores=tuple(scores),
+            **base,
+        )
+
+
+def _unscanned(
+    name: str, version: str, source: str, reason: str, origin: Origin | None = None
+) -> Finding:
+    return Finding(
+        name=name, version=version, source=source, verdict=Verdict.UNSCANNED, score=None,
+        reason=reason, origin=origin,
+    )
+
+
+def _verdict(findings: Sequence[Finding], allow_unscanned: bool) -> Verdict:
+    if any(f.verdict is Verdict.FAIL for f in findings):
+        return Verdict.FAIL
+    if not allow_unscanned and any(f.verdict is Verdict.UNSCANNED for f in findings):
+        return Verdict.UNSCANNED
+    return Verdict.PASS
+
+
+def _report(judge: Judge, findings: list[Finding]) -> Report:
+    return Report(
+        verdict=_verdict(findings, judge.options.allow_unscanned),
+        threshold=judge.threshold,
+        model_version=judge.model_version,
+        findings=tuple(findings),
+    )
+
+
+# -- scan: local files -------------------------------------------------------
+
+
+def _name_version(path: Path, scripts: Iterable[object]) -> tuple[str, str]:
+    """Best-effort name and version of a local archive or folder, from its filename."""
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    fname = path.name
+    try:
+        if fname.endswith(".whl"):
+            n, v, _, _ = parse_wheel_filename(fname)
+            return str(n), str(v)
+        n, v = parse_sdist_filename(fname)
+        return str(n), str(v)
+    except (InvalidSdistFilename, InvalidWheelFilename, ValueError):
+        pass
+    stem = fname
+    for ext in (".tar.gz", ".tar.bz2", ".tgz", ".zip", ".tar"):
+        stem = stem.removesuffix(ext)
+    name, _, version = stem.rpartition("-")
+    if name and version[:1].isdigit():
+        return name, version
+    return stem, ""
+
+
+def read_local(path_text: str, mode: str) -> ScriptSet:
+    """The install-time scripts of a local archive or unpacked folder."""
+    path = Path(path_text)
+    if not path.exists():
+        raise InputError("no such file or directory", file=path_text)
+    name, version = _name_version(path, ())
+    if path.is_dir():
+        tree = DirTree(path)
+        sha = None
+    else:
+        import hashlib
+
+        data = path.read_bytes()
+        sha = hashlib.sha256(data).hexdigest()
+        tree = open_tree(data, path.name)
+    scripts = install_time.select(tree, mode)
+    return ScriptSet(name=name, version=version, source=path_text, sha256=sha, scripts=scripts,
+                     note=None if scripts else NO_SCRIPT)
+
+
+def scan(paths: Sequence[str], options: GateOptions, models_dir: Path | None = None,
+         progress: Progress | None = None) -> Report:
+    """Score local sdists, wheels or folders; no network."""
+    judge = Judge(options, models_dir)
+    findings = []
+    for p in paths:
+        if progress:
+            progress(p)
+        try:
+            scripts = read_local(p, options.file_search_mode)
+        except ArchiveError as exc:
+            name, version = _name_version(Path(p), ())
+            findings.append(_unscanned(name, version, p, f"unreadable archive: {exc}"))
+            continue
+        findings.append(judge.judge(scripts, None))
+    return _report(judge, findings)
+
+
+# -- check: dependency files ---------------------------------------------------
+
+
+def _pick_file(dist: Distribution) -> DistFile | None:
+    """The sdist is what runs setup.py; without one, the wheel's import-time files."""
+    allowed = dist.hashes
+    files = [f for f in dist.files if not allowed or (f.sha256 in allowed)]
+    sdists = [f for f in files if f.kind is FileKind.SDIST]
+    if sdists:
+        return sdists[0]
+    wheels = [f for f in files if f.kind is FileKind.WHEEL]
+    pure = [f for f in wheels if f.filename.endswith("-none-any.whl")]
+    return (pure or wheels or [None])[0]
+
+
+def _artifact_scripts(art: Artifact, mode: str) -> ScriptSet:
+    scripts = install_time.select(open_tree(art.data, art.filename), mode)
+    note = None
+    if not scripts:
+        note = f"{WHEEL_ONLY}: {NO_SCRIPT}" if art.kind is FileKind.WHEEL else NO_SCRIPT
+    return ScriptSet(name=art.name, version=art.version, source=art.filename, sha256=art.sha256,
+                     scripts=scripts, note=note)
+
+
+def collect(files: Sequence[Path]) -> tuple[list[Dependency], list[Unresolvable], list[str], list[str]]:
+    """Read every dependency file; returns deps, unresolvables and index URLs they name."""
+    from mphunter_gate.sources import source_for
+
+    deps: list[Dependency] = []
+    bad: list[Unresolvable] = []
+    index_urls: list[str] = []
+    extra: list[str] = []
+    for f in files:
+        if not f.exists():
+            raise InputError("no such file", file=str(f))
+        src = source_for(f)
+        for item in src.collect():
+            (deps if isinstance(item, Dependency) else bad).append(item)  # type: ignore[arg-type]
+        index_urls += getattr(src, "index_urls", [])
+        extra += getattr(src, "extra_index_urls", [])
+    return deps, bad, index_urls, extra
+
+
+def check(deps: Sequence[Dependency], unresolvable: Sequence[Unresolvable], index: object,
+          options: GateOptions, models_dir: Path | None = None,
+          progress: Progress | None = None) -> Report:
+    """Resolve, fetch and score a project's whole dependency tree."""
+    import hashlib
+
+    from mphunter_gate.resolve import resolve
+
+    judge = Judge(options, models_dir)
+    dists, more_bad = resolve(deps, index, python_version=options.python_version,  # type: ignore[arg-type]
+                              platform=options.platform)
+    findings = [
+        _unscanned(u.text, "", u.origin.file, u.reason, u.origin) for u in (*unresolvable, *more_bad)
+    ]
+    chosen = [(d, _pick_file(d)) for d in dists]
+    wanted = [f for _, f in chosen if f is not None]
+    blobs = iter(index.fetch_many(wanted, workers=options.workers))  # type: ignore[attr-defined]
+    for dist, file in chosen:
+        if progress:
+            progress(f"{dist.name}=={dist.version}")
+        source = file.filename if file else dist.name
+        if file is None:
+            why = "no file matches the pinned hashes" if dist.hashes else "no sdist or wheel on the index"
+            findings.append(_unscanned(dist.name, dist.version, source, why, dist.origin))
+            continue
+        data = next(blobs)
+        if isinstance(data, PackageIndexError):
+            findings.append(_unscanned(dist.name, dist.version, source, str(data), dist.origin))
+            continue
+        sha = hashlib.sha256(data).hexdigest()
+        if dist.hashes and sha not in dist.hashes:
+            findings.append(_unscanned(dist.name, dist.version, source,
+                                       f"hash {sha} is not among the pinned --hash values", dist.origin))
+            continue
+        art = Artifact(dist.name, dist.version, file.filename, sha, file.kind, data)
+        try:
+            scripts = _artifact_scripts(art, options.file_search_mode)
+        except ArchiveError as exc:
+            findings.append(_unscanned(dist.name, dist.version, source, f"unreadable archive: {exc}",
+                                       dist.origin))
+            continue
+        finding = judge.judge(scripts, dist.origin)
+        if dist.notes:
+            from dataclasses import replace
+
+            finding = replace(finding, reason=finding.reason + "; " + "; ".join(dist.notes))
+        findings.append(finding)
+    return _report(judge, findings)

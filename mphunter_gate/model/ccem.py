@@ -1,0 +1,92 @@
+"""CCEM: the paragraph-vector model (Doc2Vec PV-DM) that embeds a script.
+
+Every vector the scorer compares, for the index as for a script under
+test, comes from `embed`, i.e. `infer_vector` with the random state reset
+to the seed first: gensim's inference is otherwise not repeatable, and
+vectors learnt during training have a different distribution from
+inferred ones. Vectors are L2-normalised because HDBSCAN's prediction
+refuses the cosine metric; euclidean on unit vectors ranks the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+    from gensim.models import Doc2Vec
+
+
+class Ccem:
+    """A trained Doc2Vec model plus the settings that make inference repeatable."""
+
+    def __init__(self, model: Doc2Vec, seed: int, infer_epochs: int) -> None:
+        self.model_ = model
+        self.seed = seed
+        self.infer_epochs = infer_epochs
+
+    @property
+    def vector_size(self) -> int:
+        return int(self.model_.vector_size)
+
+    def known(self, tokens: Sequence[str]) -> list[str]:
+        """The tokens the model has a vector for; inference ignores the rest."""
+        vocab = self.model_.wv.key_to_index
+        return [t for t in tokens if t in vocab]
+
+    def embed(self, tokens: Sequence[str]) -> np.ndarray | None:
+        """Unit vector for one token list, or None when no token is known."""
+        import numpy as np
+
+        words = self.known(tokens)
+        if not words:
+            return None
+        self.model_.random = np.random.RandomState(self.seed)
+        vec = self.model_.infer_vector(words, epochs=self.infer_epochs)
+        vec = np.asarray(vec, dtype="float64")
+        norm = float(np.linalg.norm(vec))
+        if norm == 0.0 or not np.isfinite(norm):
+            return None
+        return (vec / norm).astype("float32")
+
+    def save(self, path: Path) -> None:
+        self.model_.save(str(path), separately=[])
+
+    @classmethod
+    def load(cls, path: Path, seed: int, infer_epochs: int) -> Ccem:
+        from gensim.models import Doc2Vec
+
+        return cls(Doc2Vec.load(str(path)), seed, infer_epochs)
+
+
+def train_ccem(
+    docs: Sequence[Sequence[str]],
+    *,
+    vector_size: int,
+    window: int,
+    min_count: int,
+    epochs: int,
+    infer_epochs: int,
+    seed: int,
+    workers: int,
+) -> Ccem:
+    """Fit PV-DM (dm=1) on the token lists. Empty lists are skipped."""
+    from gensim.models.doc2vec import Doc2Vec, TaggedDocument
+
+    tagged = [TaggedDocument(list(doc), [i]) for i, doc in enumerate(docs) if doc]
+    if not tagged:
+        raise ValueError("CCEM needs at least one non-empty token list")
+    model = Doc2Vec(
+        dm=1,
+        vector_size=vector_size,
+        window=window,
+        min_count=min_count,
+        epochs=epochs,
+        seed=seed,
+        workers=workers,
+    )
+    model.build_vocab(tagged)
+    model.train(tagged, total_examples=len(tagged), epochs=epochs)
+    return Ccem(model, seed, infer_epochs)

@@ -1,0 +1,93 @@
+"""The shipped detector: load a verified models directory, then score.
+
+`load` checks every artifact's sha256 against manifest.json before a
+single pickle is opened, and refuses on any mismatch. After that,
+scoring is pure: the same token list always gives the same ScriptScore.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from mphunter_gate.errors import ModelError
+from mphunter_gate.model.apiem import Apiem
+from mphunter_gate.model.ccem import Ccem
+from mphunter_gate.model.index import ReferenceIndex
+from mphunter_gate.model.manifest import Manifest
+from mphunter_gate.model.params import TrainParams
+from mphunter_gate.model.scorer import Scorer
+from mphunter_gate.model.train import (
+    APIEM_DIRECTION,
+    APIEM_MODEL,
+    ARTIFACTS,
+    CCEM_MODEL,
+    CLUSTERER,
+    VECTORS,
+)
+from mphunter_gate.types import ScriptScore
+
+log = logging.getLogger(__name__)
+
+
+def default_models_dir() -> Path:
+    """The bundled models: the installed `mphunter_gate._models` package
+    data if present, else the repository's top-level `models/` folder."""
+    try:
+        from importlib.resources import files
+
+        bundled = files("mphunter_gate._models")
+        candidate = Path(str(bundled))
+        if (candidate / "manifest.json").is_file():
+            return candidate
+    except (ModuleNotFoundError, TypeError, ValueError):
+        log.debug("no installed mphunter_gate._models package; using the repository's models/")
+    return Path(__file__).resolve().parents[2] / "models"
+
+
+class Detector:
+    """Scores token lists against the bundled (or given) models."""
+
+    model_version: str
+    threshold: float
+
+    def __init__(
+        self, manifest: Manifest, apiem: Apiem, scorer: Scorer, params: TrainParams
+    ) -> None:
+        self.manifest = manifest
+        self.model_version = manifest.model_version
+        self.threshold = manifest.threshold
+        self.params = params
+        self._apiem = apiem
+        self._scorer = scorer
+
+    @classmethod
+    def load(cls, directory: Path | None = None) -> Detector:
+        root = Path(directory) if directory is not None else default_models_dir()
+        manifest = Manifest.read(root)
+        missing = [a for a in ARTIFACTS if a not in manifest.artifacts]
+        if missing:
+            raise ModelError(f"{root / 'manifest.json'}: no sha256 for {', '.join(missing)}")
+        manifest.verify(root)
+        try:
+            params = TrainParams.from_dict(manifest.params)
+            apiem = Apiem.load(root / APIEM_MODEL, root / APIEM_DIRECTION, params.prefix_len)
+            ccem = Ccem.load(root / CCEM_MODEL, params.seed, params.effective_infer_epochs)
+            index = ReferenceIndex.load(root / CLUSTERER, root / VECTORS)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError) as exc:
+            raise ModelError(f"{root}: cannot load models: {exc}") from exc
+        return cls(manifest, apiem, Scorer(ccem, index, params.rank_mode), params)
+
+    def priority(self, api: str) -> float:
+        """APIEM branch priority for the analysis stage (see apiem.py)."""
+        return self._apiem.priority(api)
+
+    def score(self, path: str, token_list: list[str]) -> ScriptScore:
+        return self._scorer.score_batch([path], [token_list])[0]
+
+    def score_many(
+        self, paths: Sequence[str], token_lists: Sequence[Sequence[str]]
+    ) -> list[ScriptScore]:
+        """Batch form of `score` (one GLOSH call); identical results."""
+        return self._scorer.score_batch(paths, token_lists)

@@ -1,0 +1,205 @@
+"""Why a package failed, in terms a reviewer can check by opening a file.
+
+An outlier score alone is noise to someone who has never heard of GLOSH.
+Every format therefore shows the same explanation for a failing package:
+the API calls behind the score (the sensitive ones first, at `file:line`),
+the payloads decoded from string constants, the nearest known-malicious
+sample and its distance, the outlierness, and the one line of config that
+would allow the package. This module computes that explanation once so the
+formats cannot disagree, and holds the rules (severity order, sanitising of
+attacker-controlled text) that all of them share.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+
+from mphunter_gate.types import ApiCall, Decoded, Finding, Report, ScriptScore, Verdict
+
+#: SARIF rule ids, also used as the kind of finding in every other format.
+RULE_MALICIOUS = "malicious-install-script"
+RULE_UNSCANNED = "unscanned-dependency"
+RULE_VULNERABLE = "known-vulnerability"
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: object, limit: int | None = None) -> str:
+    """`text` with control and bidi characters removed, on one line, bounded.
+
+    Everything that came out of an sdist (names, versions, decoded payloads,
+    file names) is attacker-controlled: it must not move a terminal cursor,
+    forge a workflow command with a newline, or reorder text with bidi marks.
+    """
+    out = str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " ").replace("\t", " ")
+    out = _CONTROL.sub("", out)
+    if limit is not None and len(out) > limit:
+        out = out[: max(limit - 1, 0)] + "…"
+    return out
+
+
+@functools.cache
+def sensitive_prefixes() -> tuple[str, ...]:
+    """The reviewed list of API prefixes shown first (data/sensitive_apis.txt)."""
+    text = resources.files("mphunter_gate").joinpath("data/sensitive_apis.txt").read_text("utf-8")
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return tuple(line for line in lines if line)
+
+
+def is_sensitive(api: str, prefixes: tuple[str, ...] | None = None) -> bool:
+    """Whether `api` is, or lives under, one of the sensitive prefixes."""
+    names = [api]
+    if api.startswith("builtins."):
+        names.append(api[len("builtins.") :])
+    for prefix in prefixes if prefixes is not None else sensitive_prefixes():
+        for name in names:
+            if name == prefix or name.startswith(prefix + "."):
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """What the formats print under a package that did not plainly pass.
+
+    `evidence` is ordered most suspicious first; `worst` is the script with
+    the highest score (its nearest malicious sample and outlierness are the
+    ones quoted). `allow` is a TOML inline table for `allow = [...]`.
+    """
+
+    evidence: tuple[ApiCall, ...]
+    decoded: tuple[Decoded, ...]
+    worst: ScriptScore | None
+    parse_problems: tuple[str, ...]
+    allow: str
+
+
+def toml_string(value: str) -> str:
+    """A TOML basic string (JSON's escaping is a subset TOML accepts)."""
+    return json.dumps(clean(value), ensure_ascii=False)
+
+
+def allow_snippet(finding: Finding) -> str:
+    """One line that allows exactly this release (and, if known, this file)."""
+    parts = [f"package = {toml_string(f'{finding.name}=={finding.version}')}"]
+    if finding.sha256:
+        parts.append(f"sha256 = {toml_string(finding.sha256)}")
+    parts.append('reason = "<why this is safe, and who reviewed it>"')
+    return "{ " + ", ".join(parts) + " }"
+
+
+def worst_score(finding: Finding) -> ScriptScore | None:
+    """The script that drove the package's score."""
+    if not finding.scores:
+        return None
+    return max(finding.scores, key=lambda s: s.score)
+
+
+def ranked_calls(finding: Finding) -> tuple[ApiCall, ...]:
+    """Every distinct call site, most suspicious first.
+
+    Sensitive APIs come first; within each group calls from higher-scoring
+    scripts come first, then by file and line so the order is stable.
+    """
+    by_path = {s.path: s.score for s in finding.scores}
+    calls: dict[tuple[str, str, int], tuple[ApiCall, float]] = {}
+    for analysis in finding.analyses:
+        script_score = by_path.get(analysis.path, 0.0)
+        for call in analysis.calls:
+            calls.setdefault((call.api, call.file, call.line), (call, script_score))
+    prefixes = sensitive_prefixes()
+    ordered = sorted(
+        calls.values(),
+        key=lambda cs: (
+            not is_sensitive(cs[0].api, prefixes),
+            -cs[1],
+            cs[0].file,
+            cs[0].line,
+            cs[0].api,
+        ),
+    )
+    return tuple(call for call, _ in ordered)
+
+
+def explain(finding: Finding, *, max_evidence: int = 8, max_decoded: int = 5) -> Explanation:
+    """The explanation every format shows for `finding`."""
+    decoded = tuple(d for a in finding.analyses for d in a.decoded)
+    problems = tuple(
+        f"{a.path}: {a.parse.value}" + (f" ({a.error})" if a.error else "")
+        for a in finding.analyses
+        if a.parse.value != "ast"
+    )
+    return Explanation(
+        evidence=ranked_calls(finding)[:max_evidence],
+        decoded=decoded[:max_decoded],
+        worst=worst_score(finding),
+        parse_problems=problems,
+        allow=allow_snippet(finding),
+    )
+
+
+def needs_explanation(finding: Finding) -> bool:
+    """Whether a reviewer must look at this package (or know why it was let through)."""
+    return (
+        finding.verdict is not Verdict.PASS
+        or finding.allowed_by is not None
+        or bool(finding.vulnerabilities)
+        or bool(finding.notes)
+    )
+
+
+def rule_of(finding: Finding) -> str | None:
+    """The kind of finding for the package's gate verdict (None: it passed clean)."""
+    if finding.verdict is Verdict.FAIL:
+        return RULE_MALICIOUS
+    if finding.verdict is Verdict.UNSCANNED:
+        return RULE_UNSCANNED
+    if finding.allowed_by is not None:
+        # Allowed, but the reviewer should still see what was allowed.
+        return RULE_UNSCANNED if finding.score is None else RULE_MALICIOUS
+    return None
+
+
+_ORDER = {Verdict.FAIL: 0, Verdict.UNSCANNED: 1, Verdict.PASS: 2}
+
+
+def riskiest_first(findings: tuple[Finding, ...] | list[Finding]) -> list[Finding]:
+    """Failing, then unscanned, then passing; higher scores first; then by name."""
+    return sorted(
+        findings,
+        key=lambda f: (
+            _ORDER[f.verdict],
+            -(f.score if f.score is not None else -1.0),
+            f.name.lower(),
+            f.version,
+        ),
+    )
+
+
+def summary_counts(report: Report) -> dict[str, int]:
+    """The counts every format's summary line shows."""
+    findings = report.findings
+    return {
+        "total": len(findings),
+        "pass": sum(f.verdict is Verdict.PASS for f in findings),
+        "fail": sum(f.verdict is Verdict.FAIL for f in findings),
+        "unscanned": sum(f.verdict is Verdict.UNSCANNED for f in findings),
+        "allowed": sum(f.allowed_by is not None for f in findings),
+        "vulnerabilities": sum(len(f.vulnerabilities) for f in findings),
+    }
+
+
+def fmt_score(value: float | None) -> str:
+    """Scores and distances with three decimals; `-` for none."""
+    return "-" if value is None else f"{value:.3f}"
+
+
+def where(finding: Finding) -> str:
+    """`requirements.txt:12`, or the source when no manifest line is known."""
+    if finding.origin is not None:
+        return f"{clean(finding.origin.file)}:{finding.origin.line}"
+    return clean(finding.source)

@@ -1,0 +1,144 @@
+"""The JSON report: the stable, machine-readable contract.
+
+Other tools and our own evaluation read this document, so its shape only
+grows: fields are added (and `schema_version` bumped only when one must
+change meaning), never renamed or removed. Values are emitted exactly as
+the gate produced them (JSON escaping makes any string safe); sorting and
+truncation that help humans belong to the other formats, with one bound:
+per-file evidence lists are capped so a generated 10 MB setup.py cannot
+produce a 1 GB report.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mphunter_gate import __version__
+from mphunter_gate.report.base import Formatter
+from mphunter_gate.report.explain import (
+    explain,
+    is_sensitive,
+    needs_explanation,
+    rule_of,
+    sensitive_prefixes,
+    summary_counts,
+)
+from mphunter_gate.types import Finding, Report, ScriptAnalysis, ScriptScore
+
+SCHEMA_VERSION = 1
+#: Call sites listed per file, most suspicious first.
+MAX_EVIDENCE_PER_FILE = 100
+
+
+def _evidence(analysis: ScriptAnalysis) -> tuple[list[dict[str, Any]], bool]:
+    prefixes = sensitive_prefixes()
+    calls = sorted(
+        analysis.calls, key=lambda c: (not is_sensitive(c.api, prefixes), c.file, c.line)
+    )
+    items = [
+        {"api": c.api, "file": c.file, "line": c.line, "sensitive": is_sensitive(c.api, prefixes)}
+        for c in calls[:MAX_EVIDENCE_PER_FILE]
+    ]
+    return items, len(calls) > MAX_EVIDENCE_PER_FILE
+
+
+def _file(path: str, analysis: ScriptAnalysis | None, score: ScriptScore | None) -> dict[str, Any]:
+    evidence, truncated = _evidence(analysis) if analysis is not None else ([], False)
+    return {
+        "path": path,
+        "kind": analysis.kind.value if analysis is not None else None,
+        "parse": analysis.parse.value if analysis is not None else None,
+        "error": analysis.error if analysis is not None else None,
+        "score": score.score if score is not None else None,
+        "outlierness": score.outlierness if score is not None else None,
+        "benign_distance": score.benign_distance if score is not None else None,
+        "nearest_malicious": score.nearest_malicious if score is not None else None,
+        "malicious_distance": score.malicious_distance if score is not None else None,
+        "decoded": (
+            [
+                {"file": d.file, "line": d.line, "method": d.method, "preview": d.preview}
+                for d in analysis.decoded
+            ]
+            if analysis is not None
+            else []
+        ),
+        "evidence": evidence,
+        "evidence_truncated": truncated,
+    }
+
+
+def _files(finding: Finding) -> list[dict[str, Any]]:
+    analyses = {a.path: a for a in finding.analyses}
+    scores = {s.path: s for s in finding.scores}
+    paths = list(dict.fromkeys([*analyses, *scores]))
+    return [_file(p, analyses.get(p), scores.get(p)) for p in paths]
+
+
+def result_of(finding: Finding) -> dict[str, Any]:
+    """One package's object in `results`."""
+    result: dict[str, Any] = {
+        "name": finding.name,
+        "version": finding.version,
+        "source": finding.source,
+        "verdict": finding.verdict.value,
+        "score": finding.score,
+        "reason": finding.reason,
+        "origin": (
+            {"file": finding.origin.file, "line": finding.origin.line}
+            if finding.origin is not None
+            else None
+        ),
+        "sha256": finding.sha256,
+        "rule": rule_of(finding),
+        "allowed_by": finding.allowed_by,
+        "notes": list(finding.notes),
+        "files": _files(finding),
+        "vulnerabilities": [
+            {
+                "id": v.id,
+                "description": v.description,
+                "aliases": list(v.aliases),
+                "fix_versions": list(v.fix_versions),
+            }
+            for v in finding.vulnerabilities
+        ],
+        "explanation": None,
+    }
+    if needs_explanation(finding):
+        ex = explain(finding)
+        result["explanation"] = {
+            "evidence": [{"api": c.api, "file": c.file, "line": c.line} for c in ex.evidence],
+            "decoded": [
+                {"file": d.file, "line": d.line, "method": d.method, "preview": d.preview}
+                for d in ex.decoded
+            ],
+            "script": ex.worst.path if ex.worst else None,
+            "outlierness": ex.worst.outlierness if ex.worst else None,
+            "nearest_malicious": ex.worst.nearest_malicious if ex.worst else None,
+            "malicious_distance": ex.worst.malicious_distance if ex.worst else None,
+            "allow": ex.allow,
+        }
+    return result
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    """The whole report as plain JSON-able data."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "mphunter-gate", "version": __version__},
+        "verdict": report.verdict.value,
+        "threshold": report.threshold,
+        "model_version": report.model_version,
+        "results": [result_of(f) for f in report.findings],
+        "summary": summary_counts(report),
+    }
+
+
+class JsonFormatter(Formatter):
+    """`--format json`: the stable contract (see module docstring)."""
+
+    name = "json"
+
+    def format(self, report: Report) -> str:
+        return json.dumps(report_document(report), indent=2) + "\n"

@@ -1,0 +1,93 @@
+"""A one-line progress bar on stderr while the gate fetches and scores.
+
+Fetching and scoring a large lock file takes a while; a person at a
+terminal should see that it is moving. Anything else (a CI log, a pipe, a
+file, `TERM=dumb`) gets nothing: carriage-return animations turn logs into
+noise, and stdout stays clean for the report either way.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import TextIO
+
+from mphunter_gate.report.explain import clean
+
+_BAR_WIDTH = 24
+_LABEL_WIDTH = 40
+
+
+def terminal_wants_progress(stream: TextIO, environ: dict[str, str] | None = None) -> bool:
+    """Whether `stream` is an interactive terminal that can redraw a line."""
+    env = os.environ if environ is None else environ
+    if env.get("TERM") == "dumb" or env.get("CI") or env.get("MPHUNTER_GATE_NO_PROGRESS"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+class Progress:
+    """`start(total)`, `advance(label)` per package, `close()` at the end.
+
+    Disabled (every method a no-op) unless the stream is a terminal; pass
+    `enabled=True` to force it (tests) or `False` for `--quiet`.
+    """
+
+    def __init__(
+        self,
+        stream: TextIO | None = None,
+        *,
+        enabled: bool | None = None,
+        min_interval: float = 0.05,
+    ) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = terminal_wants_progress(self.stream) if enabled is None else enabled
+        self.total = 0
+        self.done = 0
+        self._min_interval = min_interval
+        self._last_draw = 0.0
+        self._drawn = False
+
+    def start(self, total: int) -> None:
+        """Begin a run of `total` steps (packages)."""
+        self.total = max(total, 0)
+        self.done = 0
+        self._draw("", force=True)
+
+    def advance(self, label: str = "") -> None:
+        """One step finished; `label` names it (a package name, say)."""
+        self.done += 1
+        self._draw(label, force=self.done >= self.total)
+
+    def close(self) -> None:
+        """Erase the bar so the report starts on a clean line."""
+        if self.enabled and self._drawn:
+            self.stream.write("\r\x1b[2K")
+            self.stream.flush()
+        self._drawn = False
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def render(self, label: str) -> str:
+        """The bar's text for the current count (without the leading CR)."""
+        total = max(self.total, 1)
+        filled = min(_BAR_WIDTH, _BAR_WIDTH * self.done // total)
+        bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
+        return f"[{bar}] {self.done}/{self.total} {clean(label, _LABEL_WIDTH)}".rstrip()
+
+    def _draw(self, label: str, *, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_draw < self._min_interval:
+            return
+        self._last_draw = now
+        self.stream.write("\r\x1b[2K" + self.render(label))
+        self.stream.flush()
+        self._drawn = True

@@ -1,0 +1,123 @@
+"""The terminal format: an aligned table, then the evidence for each failure.
+
+Plain text rather than `rich`: the table is five columns, the output must
+survive pipes, CI logs and `less`, and one dependency fewer is one less
+thing a security tool asks people to trust.
+"""
+
+from __future__ import annotations
+
+from mphunter_gate import __version__
+from mphunter_gate.report.base import Formatter
+from mphunter_gate.report.explain import (
+    clean,
+    explain,
+    fmt_score,
+    needs_explanation,
+    riskiest_first,
+    summary_counts,
+    where,
+)
+from mphunter_gate.types import Finding, Report, Verdict
+
+_HEADERS = ("NAME", "VERSION", "SCORE", "VERDICT", "REASON")
+_MAX_CELL = 60
+_MAX_REASON = 100
+
+
+def verdict_label(finding: Finding) -> str:
+    """`FAIL`, `unscanned`, `pass`, or `pass (allowed)`."""
+    if finding.verdict is Verdict.FAIL:
+        return "FAIL"
+    if finding.allowed_by is not None:
+        return "pass (allowed)"
+    return finding.verdict.value
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
+        lines.append("  ".join([*cells, row[-1]]).rstrip())
+    return lines
+
+
+def _details(finding: Finding, threshold: float) -> list[str]:
+    ex = explain(finding)
+    head = f"{clean(finding.name, _MAX_CELL)} {clean(finding.version, _MAX_CELL)}"
+    lines = [f"{head}: {verdict_label(finding)} ({where(finding)})"]
+    lines.append(f"  why: {clean(finding.reason, 300)}")
+    if finding.score is not None:
+        lines.append(f"  score {fmt_score(finding.score)} (threshold {fmt_score(threshold)})")
+    if ex.worst is not None:
+        w = ex.worst
+        lines.append(
+            f"  {clean(w.path)}: outlierness {fmt_score(w.outlierness)}, "
+            f"distance to nearest benign script {fmt_score(w.benign_distance)}"
+        )
+        if w.nearest_malicious:
+            lines.append(
+                f"  nearest known-malicious sample: {clean(w.nearest_malicious, 120)} "
+                f"(distance {fmt_score(w.malicious_distance)})"
+            )
+    if ex.evidence:
+        lines.append("  evidence (API calls behind the score):")
+        lines += [f"    {clean(c.file)}:{c.line}  {clean(c.api, 120)}" for c in ex.evidence]
+    for d in ex.decoded:
+        lines.append(
+            f"  decoded {clean(d.method)} payload at {clean(d.file)}:{d.line}: "
+            f"{clean(d.preview, 120)!r}"
+        )
+    for problem in ex.parse_problems:
+        lines.append(f"  parse: {clean(problem, 200)}")
+    for vuln in finding.vulnerabilities:
+        fix = f" (fixed in {', '.join(vuln.fix_versions)})" if vuln.fix_versions else ""
+        lines.append(f"  vulnerability {clean(vuln.id)}{clean(fix)}: {clean(vuln.description, 160)}")
+    for note in finding.notes:
+        lines.append(f"  note: {clean(note, 300)}")
+    if finding.allowed_by is not None:
+        lines.append(f"  allowed: {clean(finding.allowed_by, 300)}")
+    elif finding.verdict is not Verdict.PASS:
+        lines.append(f"  to allow it, add to allow = [...] under [tool.mphunter-gate]: {ex.allow}")
+    return lines
+
+
+class TextFormatter(Formatter):
+    """Human-readable output for a terminal or a CI log."""
+
+    name = "text"
+
+    def format(self, report: Report) -> str:
+        findings = riskiest_first(report.findings)
+        lines: list[str] = []
+        if findings:
+            rows = [_HEADERS] + [
+                (
+                    clean(f.name, _MAX_CELL),
+                    clean(f.version, _MAX_CELL),
+                    fmt_score(f.score),
+                    verdict_label(f),
+                    clean(f.reason, _MAX_REASON),
+                )
+                for f in findings
+            ]
+            lines += _table(rows)
+        else:
+            lines.append("No packages were checked.")
+        detailed = [f for f in findings if needs_explanation(f)]
+        for finding in detailed:
+            lines.append("")
+            lines += _details(finding, report.threshold)
+        counts = summary_counts(report)
+        lines.append("")
+        lines.append(
+            f"{counts['total']} package(s): {counts['fail']} failed, "
+            f"{counts['unscanned']} unscanned, {counts['pass']} passed"
+            + (f" ({counts['allowed']} allowed)" if counts["allowed"] else "")
+            + (f", {counts['vulnerabilities']} known vulnerabilities" if counts["vulnerabilities"] else "")
+            + f". Verdict: {report.verdict.value.upper()} "
+            f"(threshold {fmt_score(report.threshold)}, model {clean(report.model_version)}, "
+            f"mphunter-gate {__version__})"
+        )
+        return "\n".join(lines) + "\n"

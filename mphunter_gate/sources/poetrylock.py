@@ -1,0 +1,59 @@
+"""poetry.lock: Poetry's lock file, read as already resolved.
+
+Both layouts are read: per-package `files = [...]` (lock format 2) and the
+older `[metadata.files]` table. Packages from a `legacy` source (a private
+index) add that index; git, URL, file and directory sources are unresolvable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from packaging.utils import canonicalize_name
+
+from mphunter_gate.sources._lines import LineFinder
+from mphunter_gate.sources.base import DependencySource, pinned_dependency, sha256_of
+from mphunter_gate.types import Dependency, Origin, Unresolvable
+
+
+class PoetryLockSource(DependencySource):
+    """The packages of one poetry.lock."""
+
+    def collect(self) -> Iterator[Dependency | Unresolvable]:
+        text = self._read_text()
+        doc = self._load_toml(text)
+        finder = LineFinder(text)
+        packages = doc.get("package", [])
+        if not isinstance(packages, list):
+            raise self._error("`package` must be an array of tables")
+        old_files = doc.get("metadata", {}).get("files", {})
+        old_by_name = (
+            {canonicalize_name(k): v for k, v in old_files.items()}
+            if isinstance(old_files, dict)
+            else {}
+        )
+        lines = finder.headers("package")
+        for i, pkg in enumerate(packages):
+            line = lines[i] if i < len(lines) else 1
+            if not isinstance(pkg, dict) or "name" not in pkg or "version" not in pkg:
+                raise self._error("[[package]] needs a name and a version", line)
+            name = str(pkg["name"])
+            origin = Origin(str(self.path), line)
+            source = pkg.get("source", {})
+            kind = source.get("type") if isinstance(source, dict) else None
+            if kind in ("git", "url", "file", "directory"):
+                yield Unresolvable(
+                    f"{name} ({kind} = {source.get('url')})",
+                    origin,
+                    f"{kind} source: not from an index",
+                )
+                continue
+            if kind == "legacy" and isinstance(source.get("url"), str):
+                self._add_index(source["url"], extra=True)
+            files = pkg.get("files", old_by_name.get(canonicalize_name(name), []))
+            hashes = set()
+            for entry in files if isinstance(files, list) else []:
+                value = entry.get("hash") if isinstance(entry, dict) else None
+                if isinstance(value, str) and (digest := sha256_of(value)):
+                    hashes.add(digest)
+            yield pinned_dependency(name, str(pkg["version"]), origin, frozenset(hashes))

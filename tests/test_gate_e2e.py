@@ -1,0 +1,123 @@
+"""End to end: `check` against a real local index, and `scan` on local archives.
+
+The CLI runs in a subprocess exactly as a user would run it, against the
+bundled models. Fixture packages are served by pypiserver on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LocalIndex, make_sdist, make_wheel, run_gate
+from tests.fixtures import BENIGN_SETUP, MALICIOUS_SETUP, canary_setup
+
+pytestmark = pytest.mark.integration
+
+
+def _serve_fixtures(index: LocalIndex, marker: Path) -> None:
+    index.add_sdist("tidy-widgets", "1.2.0", BENIGN_SETUP, files={"README.md": "# tidy\n"})
+    index.add_sdist("tidy-widgetz", "9.9.9", MALICIOUS_SETUP)
+    index.add_sdist("canary-pkg", "0.1.0", canary_setup(str(marker)))
+    index.add_wheel("attrs", "23.1.0", {"attrs/__init__.py": "__version__ = '23.1.0'\n"})
+    index.add_wheel("wheel-only-pkg", "1.0", {"wheel_only_pkg/__init__.py": "X = 1\n"})
+
+
+def _check(index: LocalIndex, env: dict[str, str], reqs: Path, *extra: str):  # type: ignore[no-untyped-def]
+    return run_gate(["check", str(reqs), "--index-url", index.url, *extra], env)
+
+
+def test_check_passes_benign_and_fails_malicious(local_index: LocalIndex, gate_env: dict[str, str],
+                                                 tmp_path: Path) -> None:
+    marker = tmp_path / "canary-ran"
+    _serve_fixtures(local_index, marker)
+
+    good = tmp_path / "requirements.txt"
+    good.write_text("tidy-widgets==1.2.0\nwheel-only-pkg==1.0\ncanary-pkg==0.1.0\n")
+    res = _check(local_index, gate_env, good, "--format", "json")
+    assert res.returncode == 0, res.stdout + res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["verdict"] == "pass"
+    rows = {r["name"]: r for r in doc["results"]}
+    assert set(rows) >= {"tidy-widgets", "canary-pkg", "wheel-only-pkg", "attrs"}
+    assert rows["tidy-widgets"]["verdict"] == "pass"
+    assert rows["tidy-widgets"]["score"] < doc["threshold"]
+    assert "wheel only" in rows["wheel-only-pkg"]["reason"]
+
+    bad = tmp_path / "bad-requirements.txt"
+    bad.write_text("tidy-widgets==1.2.0\n\ntidy-widgetz==9.9.9\n")
+    res = _check(local_index, gate_env, bad, "--format", "json")
+    assert res.returncode == 1, res.stdout + res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["verdict"] == "fail"
+    rows = {r["name"]: r for r in doc["results"]}
+    assert rows["tidy-widgetz"]["verdict"] == "fail"
+    assert rows["tidy-widgetz"]["score"] >= doc["threshold"]
+    assert rows["tidy-widgetz"]["origin"] == {"file": str(bad), "line": 3}
+    assert rows["tidy-widgets"]["verdict"] == "pass"
+
+    text = _check(local_index, gate_env, bad)
+    assert text.returncode == 1
+    assert "tidy-widgetz" in text.stdout and "fail" in text.stdout
+
+    assert not marker.exists(), "the gate executed a package's setup.py"
+
+
+def test_check_exit_codes(local_index: LocalIndex, gate_env: dict[str, str], tmp_path: Path) -> None:
+    local_index.add_sdist("tidy-widgets", "1.2.0", BENIGN_SETUP)
+    broken = tmp_path / "requirements.txt"
+    broken.write_text("tidy-widgets==1.2.0\nthis is not ++ a requirement\n")
+    res = _check(local_index, gate_env, broken)
+    assert res.returncode == 2
+    assert f"{broken}:2" in res.stderr
+    assert "Traceback" not in res.stderr and len(res.stderr.strip().splitlines()) == 1
+
+    missing = tmp_path / "missing.txt"
+    missing.write_text("no-such-package-anywhere==1.0\n")
+    res = _check(local_index, gate_env, missing, "--format", "json")
+    assert res.returncode == 1
+    doc = json.loads(res.stdout)
+    assert doc["results"][0]["verdict"] == "unscanned"
+    res = _check(local_index, gate_env, missing, "--allow-unscanned")
+    assert res.returncode == 0
+
+    ok = tmp_path / "ok.txt"
+    ok.write_text("tidy-widgets==1.2.0\n")
+    res = run_gate(["check", str(ok), "--index-url", "http://127.0.0.1:9/simple"], gate_env)
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_scan_local_archives(gate_env: dict[str, str], tmp_path: Path) -> None:
+    good = make_sdist(tmp_path, "tidy-widgets", "1.2.0", {"setup.py": BENIGN_SETUP})
+    bad = make_sdist(tmp_path, "tidy-widgetz", "9.9.9", {"setup.py": MALICIOUS_SETUP})
+    wheel = make_wheel(tmp_path, "plain", "1.0", {"plain/__init__.py": "VALUE = 2\n"})
+    folder = tmp_path / "unpacked"
+    (folder / "pkg").mkdir(parents=True)
+    (folder / "setup.py").write_text(MALICIOUS_SETUP)
+    corrupt = tmp_path / "corrupt-1.0.tar.gz"
+    corrupt.write_bytes(b"\x1f\x8b\x08\x00garbage")
+
+    res = run_gate(["scan", str(good), str(bad), str(wheel), str(folder), str(corrupt),
+                    "--format", "json"], gate_env)
+    assert res.returncode == 1, res.stderr
+    doc = json.loads(res.stdout)
+    by_source = {r["source"]: r for r in doc["results"]}
+    assert by_source[str(good)]["verdict"] == "pass"
+    assert by_source[str(bad)]["verdict"] == "fail"
+    assert by_source[str(folder)]["verdict"] == "fail"
+    assert by_source[str(corrupt)]["verdict"] == "unscanned"
+    assert by_source[str(wheel)]["verdict"] == "pass"
+    assert doc["schema_version"] and doc["model_version"]
+    assert any(f["path"].endswith("setup.py") for f in by_source[str(bad)]["files"])
+
+    res = run_gate(["scan", str(good)], gate_env)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_scan_missing_path_is_input_error(gate_env: dict[str, str], tmp_path: Path) -> None:
+    res = run_gate(["scan", str(tmp_path / "nope.tar.gz")], gate_env)
+    assert res.returncode == 2
+    assert "nope.tar.gz" in res.stderr and "Traceback" not in res.stderr
