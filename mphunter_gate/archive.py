@@ -14,8 +14,10 @@ from __future__ import annotations
 import bz2
 import io
 import lzma
+import os
 import posixpath
 import stat
+import struct
 import tarfile
 import tokenize
 import zipfile
@@ -45,7 +47,19 @@ class Tree(ABC):
 
     @abstractmethod
     def read(self, name: str) -> bytes:
-        """The first MAX_MEMBER bytes of one regular file."""
+        """The first MAX_MEMBER bytes of one regular file.
+
+        Raises KeyError for a name `names()` does not list, ArchiveError when
+        the bytes cannot be read.
+        """
+
+    def links(self) -> list[str]:
+        """Symbolic and hard links, which are never followed or read.
+
+        Listed so that a caller can refuse a package whose setup.py (or
+        other install-time file) is a link rather than silently miss it.
+        """
+        return []
 
 
 def _check_name(name: str) -> str:
@@ -55,10 +69,29 @@ def _check_name(name: str) -> str:
     return norm
 
 
+def _bomb(filename: str, inflated: int, packed: int) -> ArchiveError | None:
+    """The error for an archive whose inflated size or ratio is over the caps."""
+    if inflated > MAX_UNPACKED:
+        return ArchiveError(
+            f"{filename}: inflates past {MAX_UNPACKED >> 20} MiB (decompression bomb?)"
+        )
+    if inflated > MAX_RATIO_FLOOR and inflated > MAX_RATIO * max(packed, 1):
+        return ArchiveError(
+            f"{filename}: inflates {inflated // max(packed, 1)}x (decompression bomb?)"
+        )
+    return None
+
+
 def _inflate(data: bytes, filename: str) -> bytes:
-    """Decompress a .tar.gz/.tar.bz2/.tar.xz stream in memory, under MAX_UNPACKED."""
+    """Decompress a .tar.gz/.tar.bz2/.tar.xz stream in memory, under MAX_UNPACKED.
+
+    The decompressor is asked for at most MAX_UNPACKED + 1 bytes, so a bomb
+    costs that much memory and no more. A stream that ends before its end
+    marker is refused here rather than read as a shorter, plausible tar.
+    """
+    dec: zlib._Decompress | bz2.BZ2Decompressor | lzma.LZMADecompressor
     if data[:2] == b"\x1f\x8b":
-        dec: object = zlib.decompressobj(zlib.MAX_WBITS | 32)
+        dec = zlib.decompressobj(zlib.MAX_WBITS | 16)
     elif data[:3] == b"BZh":
         dec = bz2.BZ2Decompressor()
     elif data[:6] == b"\xfd7zXZ\x00":
@@ -66,11 +99,14 @@ def _inflate(data: bytes, filename: str) -> bytes:
     else:
         return data  # plain tar
     try:
-        raw = dec.decompress(data, max_length=MAX_UNPACKED + 1)  # type: ignore[attr-defined]
-    except (zlib.error, OSError, EOFError, lzma.LZMAError) as exc:
+        raw = dec.decompress(data, max_length=MAX_UNPACKED + 1)
+    except (zlib.error, OSError, EOFError, ValueError, lzma.LZMAError) as exc:
         raise ArchiveError(f"{filename}: corrupt compressed stream ({exc})") from exc
-    if len(raw) > MAX_UNPACKED:
-        raise ArchiveError(f"{filename}: inflates past {MAX_UNPACKED >> 20} MiB (decompression bomb?)")
+    bomb = _bomb(filename, len(raw), len(data))
+    if bomb is not None:
+        raise bomb
+    if not dec.eof:
+        raise ArchiveError(f"{filename}: compressed stream is truncated")
     return bytes(raw)
 
 
@@ -79,31 +115,61 @@ class TarTree(Tree):
 
     def __init__(self, data: bytes, filename: str) -> None:
         raw = _inflate(data, filename)
+        self.filename = filename
         self._files: dict[str, tarfile.TarInfo] = {}
+        self._links: dict[str, None] = {}  # an ordered set
+        members: list[tarfile.TarInfo] = []
         try:
-            self._tar = tarfile.open(fileobj=io.BytesIO(raw), mode="r:")
-            members = self._tar.getmembers()
-        except (tarfile.TarError, EOFError, OSError) as exc:
+            self._tar = tarfile.open(fileobj=io.BytesIO(raw), mode="r:")  # noqa: SIM115
+            for m in self._tar:  # iterate, so a header flood stops at the limit
+                members.append(m)
+                if len(members) > MAX_MEMBERS:
+                    raise ArchiveError(f"{filename}: over {MAX_MEMBERS} members")
+        except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
             raise ArchiveError(f"{filename}: not a readable tar archive ({exc})") from exc
-        if len(members) > MAX_MEMBERS:
-            raise ArchiveError(f"{filename}: {len(members)} members, over the limit")
         for m in members:
             name = _check_name(m.name)
             if m.ischr() or m.isblk() or m.isfifo():
                 raise ArchiveError(f"{filename}: device or fifo member {m.name!r}")
-            if m.isfile():
+            # A later entry replaces an earlier one of the same name, as on extraction.
+            self._files.pop(name, None)
+            self._links.pop(name, None)
+            if m.issym() or m.islnk():
+                self._links[name] = None  # never followed, never read
+            elif m.isfile():  # (tarfile itself refuses a member cut short by the stream's end)
                 self._files[name] = m
-            # symlinks and hard links are never followed: they are simply not files here
-        self.filename = filename
 
     def names(self) -> list[str]:
         return list(self._files)
 
+    def links(self) -> list[str]:
+        return list(self._links)
+
     def read(self, name: str) -> bytes:
-        fh = self._tar.extractfile(self._files[name])
-        if fh is None:
-            raise ArchiveError(f"{self.filename}: cannot read {name}")
-        return fh.read(MAX_MEMBER)
+        try:
+            fh = self._tar.extractfile(self._files[name])
+            if fh is None:
+                raise ArchiveError(f"{self.filename}: cannot read {name}")
+            return fh.read(MAX_MEMBER)
+        except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+            raise ArchiveError(f"{self.filename}: cannot read {name} ({exc})") from exc
+
+
+#: What zipfile raises on hostile or corrupt input (measured by fuzzing):
+#: encrypted members raise RuntimeError, bad headers ValueError ("negative
+#: seek"), unknown versions NotImplementedError, cut streams EOFError.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    struct.error,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 class ZipTree(Tree):
@@ -113,35 +179,47 @@ class ZipTree(Tree):
         try:
             self._zip = zipfile.ZipFile(io.BytesIO(data))
             infos = self._zip.infolist()
-        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        except _ZIP_ERRORS as exc:
             raise ArchiveError(f"{filename}: not a readable zip archive ({exc})") from exc
         if len(infos) > MAX_MEMBERS:
             raise ArchiveError(f"{filename}: {len(infos)} members, over the limit")
-        total = sum(i.file_size for i in infos)
-        if total > MAX_UNPACKED or (
-            total > MAX_RATIO_FLOOR and total > MAX_RATIO * max(len(data), 1)
-        ):
-            raise ArchiveError(f"{filename}: declares {total} inflated bytes (decompression bomb?)")
+        # zipfile never yields more than a member's declared size (it stops
+        # there and fails the CRC), so the declared sizes bound the real ones.
+        bomb = _bomb(filename, sum(i.file_size for i in infos), len(data))
+        if bomb is not None:
+            raise bomb
         self._files: dict[str, zipfile.ZipInfo] = {}
+        self._links: list[str] = []
         for info in infos:
             name = _check_name(info.filename)
             mode = info.external_attr >> 16
             if info.is_dir():
                 continue
-            if stat.S_ISLNK(mode) or stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode):
-                continue  # a link or device recorded in a zip is never followed
+            if stat.S_ISLNK(mode):
+                self._links.append(name)  # its "content" is the target path: never read
+                continue
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISFIFO(mode):
+                continue  # unzip tools do not create devices; the entry is simply skipped
             self._files[name] = info
         self.filename = filename
 
     def names(self) -> list[str]:
         return list(self._files)
 
+    def links(self) -> list[str]:
+        return list(self._links)
+
     def read(self, name: str) -> bytes:
+        info = self._files[name]
         try:
-            with self._zip.open(self._files[name]) as fh:
+            with self._zip.open(info) as fh:
                 return fh.read(MAX_MEMBER)
-        except (zipfile.BadZipFile, zlib.error, OSError, NotImplementedError) as exc:
+        except _ZIP_ERRORS as exc:
             raise ArchiveError(f"{self.filename}: cannot read {name} ({exc})") from exc
+
+
+#: Folders of a working tree that are never part of a package.
+_SKIP_DIRS = frozenset({".git", ".hg", ".tox", ".venv", "node_modules"})
 
 
 class DirTree(Tree):
@@ -150,22 +228,34 @@ class DirTree(Tree):
     def __init__(self, root: Path) -> None:
         self.root = root
         self._files: list[str] = []
-        for path in sorted(root.rglob("*")):
+        self._links: list[str] = []
+        for path in sorted(root.rglob("*")):  # rglob does not descend into linked dirs
             if len(self._files) > MAX_MEMBERS:
                 raise ArchiveError(f"{root}: too many files")
-            if path.is_symlink() or not path.is_file():
-                continue
             rel = path.relative_to(root).as_posix()
-            if any(part in {".git", ".hg", ".tox", ".venv", "node_modules"} for part in rel.split("/")):
+            if any(part in _SKIP_DIRS for part in rel.split("/")):
                 continue
-            self._files.append(rel)
+            if path.is_symlink():
+                self._links.append(rel)
+            elif path.is_file():  # not a device, fifo or socket
+                self._files.append(rel)
+        self._known = set(self._files)
 
     def names(self) -> list[str]:
-        return self._files
+        return list(self._files)
+
+    def links(self) -> list[str]:
+        return list(self._links)
 
     def read(self, name: str) -> bytes:
-        with (self.root / name).open("rb") as fh:
-            return fh.read(MAX_MEMBER)
+        if name not in self._known:
+            raise KeyError(name)
+        try:  # O_NOFOLLOW: a file swapped for a link since listing is refused, not followed
+            fd = os.open(self.root / name, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(fd, "rb") as fh:
+                return fh.read(MAX_MEMBER)
+        except OSError as exc:
+            raise ArchiveError(f"{self.root}: cannot read {name} ({exc})") from exc
 
 
 def open_tree(data: bytes, filename: str) -> Tree:
@@ -182,9 +272,9 @@ def decode(data: bytes) -> str:
     """
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError:
-        encoding = "utf-8"
+    except SyntaxError:  # bad cookie, BOM plus a different cookie, or non-UTF-8 first lines
+        encoding = "utf-8-sig"
     try:
         return data.decode(encoding)
-    except (UnicodeDecodeError, LookupError):
-        return data.decode("latin-1")
+    except (UnicodeDecodeError, LookupError):  # LookupError: a cookie naming a non-text codec
+        return data.removeprefix(b"\xef\xbb\xbf").decode("latin-1")

@@ -32,11 +32,19 @@ class _Parser(argparse.ArgumentParser):
 def _add_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=FORMATS, default=None, help="report format (default: text)")
     p.add_argument("--output", "-o", type=Path, help="write the report here instead of stdout")
-    p.add_argument("--threshold", type=float, help="fail at or above this score (default: the model's)")
-    p.add_argument("--allow-unscanned", action="store_true", default=None,
-                   help="do not fail the gate for packages that could not be scanned")
+    p.add_argument(
+        "--threshold", type=float, help="fail at or above this score (default: the model's)"
+    )
+    p.add_argument(
+        "--allow-unscanned",
+        action="store_true",
+        default=None,
+        help="do not fail the gate for packages that could not be scanned",
+    )
     p.add_argument("--file-search-mode", choices=("setup_only", "all_files"), default=None)
-    p.add_argument("--config", type=Path, help="a config file (the seed tool's config.ini is accepted)")
+    p.add_argument(
+        "--config", type=Path, help="a config file (the seed tool's config.ini is accepted)"
+    )
     p.add_argument("--models", type=Path, help=argparse.SUPPRESS)
 
 
@@ -67,7 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train the models from the corpora")
     t.add_argument("--corpus", type=Path, help="benign corpus folder (default: in the user cache)")
-    t.add_argument("--malicious", type=Path, default=Path("../shared/corpus/malregistry-dev.tar.xz"))
+    t.add_argument(
+        "--malicious", type=Path, default=Path("../shared/corpus/malregistry-dev.tar.xz")
+    )
     t.add_argument("--out", type=Path, default=Path("models"))
     t.add_argument("--config", type=Path, help="the seed's config.ini [train] section is honoured")
 
@@ -172,8 +182,9 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="mphunter-gate: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="mphunter-gate: %(message)s"
+    )
     try:
         return COMMANDS[args.command](args)
     except GateError as exc:

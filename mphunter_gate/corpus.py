@@ -12,6 +12,7 @@ already in it are skipped.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sys
@@ -61,7 +62,8 @@ class Entry:
 def candidates(top: int, random: int) -> list[Candidate]:
     """The first `top` ranked names and the first `random` long-tail names."""
     text = resources.files("mphunter_gate.data").joinpath("benign_names.tsv").read_text()
-    tops, randoms = [], []
+    tops: list[Candidate] = []
+    randoms: list[Candidate] = []
     for line in text.splitlines():
         if line.startswith("#") or not line.strip():
             continue
@@ -89,26 +91,40 @@ def latest_sdist(files: tuple[DistFile, ...]) -> DistFile | None:
 
 
 def read_manifest(corpus_dir: Path) -> Iterator[Entry]:
+    """The manifest's entries; a line a killed run left half-written is skipped (and redone)."""
     path = corpus_dir / "manifest.jsonl"
     if not path.exists():
         return
-    for line in path.read_text().splitlines():
-        if line.strip():
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
             yield Entry(**json.loads(line))
+        except (ValueError, TypeError) as exc:
+            log.warning("%s:%d: skipping unreadable manifest line (%s)", path, n, exc)
 
 
 def _fetch_one(index: Index, c: Candidate, files_dir: Path) -> Entry:
-    def entry(status: str, f: DistFile | None = None, version: str | None = None, **kw: object) -> Entry:
+    """Download one candidate's newest sdist and keep its install-time files.
+
+    Never raises for a bad package: every failure becomes an `error` entry,
+    so one hostile archive cannot stop a corpus run.
+    """
+    sdist: DistFile | None = None
+    version: str | None = None
+    sha256: str | None = None
+
+    def entry(status: str, files: list[str] | None = None, detail: str | None = None) -> Entry:
         return Entry(
             name=c.name,
             version=version,
-            filename=f.filename if f else None,
-            sha256=f.sha256 if f else None,
+            filename=sdist.filename if sdist else None,
+            sha256=sha256 or (sdist.sha256 if sdist else None),
             rank=c.rank,
             sample=c.sample,
             status=status,
-            files=kw.get("files", []),  # type: ignore[arg-type]
-            detail=kw.get("detail"),  # type: ignore[arg-type]
+            files=files or [],
+            detail=detail[:300] if detail else None,
         )
 
     try:
@@ -117,19 +133,23 @@ def _fetch_one(index: Index, c: Candidate, files_dir: Path) -> Entry:
             return entry("no-sdist")
         version = str(parse_sdist_filename(sdist.filename)[1])
         if sdist.size and sdist.size > MAX_SDIST:
-            return entry("error", sdist, version, detail="sdist over size limit")
+            return entry("error", detail="sdist over size limit")
         data = index.fetch(sdist, cache=False)
+        sha256 = hashlib.sha256(data).hexdigest()  # also when the index gave none
         scripts = install_time.select(open_tree(data, sdist.filename))
     except (PackageIndexError, ArchiveError) as exc:
-        return entry("error", detail=str(exc)[:300])
+        return entry("error", detail=str(exc))
     if not scripts:
-        return entry("no-script", sdist, version)
+        return entry("no-script")
     dest = files_dir / f"{c.name}-{version}"
-    for s in scripts:
-        out = dest / s.path
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(s.text, encoding="utf-8", errors="surrogateescape")
-    return entry("ok", sdist, version, files=[s.path for s in scripts])
+    try:
+        for s in scripts:
+            out = dest / s.path  # archive.py refuses names that would leave `dest`
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(s.text, encoding="utf-8", errors="surrogateescape")
+    except OSError as exc:  # e.g. a member that is a file in one place and a folder in another
+        return entry("error", detail=f"cannot store scripts: {exc}")
+    return entry("ok", files=[s.path for s in scripts])
 
 
 def download(

@@ -113,7 +113,9 @@ class Judge:
             sha256=scripts.sha256,
         )
         if not scripts.scripts:
-            return Finding(verdict=Verdict.PASS, score=None, reason=scripts.note or NO_SCRIPT, **base)
+            return Finding(
+                verdict=Verdict.PASS, score=None, reason=scripts.note or NO_SCRIPT, **base
+            )
         detector = self.detector
         analyses, scores = [], []
         for script in scripts.scripts:
@@ -154,8 +156,13 @@ def _unscanned(
     name: str, version: str, source: str, reason: str, origin: Origin | None = None
 ) -> Finding:
     return Finding(
-        name=name, version=version, source=source, verdict=Verdict.UNSCANNED, score=None,
-        reason=reason, origin=origin,
+        name=name,
+        version=version,
+        source=source,
+        verdict=Verdict.UNSCANNED,
+        score=None,
+        reason=reason,
+        origin=origin,
     )
 
 
@@ -222,12 +229,22 @@ def read_local(path_text: str, mode: str) -> ScriptSet:
         sha = hashlib.sha256(data).hexdigest()
         tree = open_tree(data, path.name)
     scripts = install_time.select(tree, mode)
-    return ScriptSet(name=name, version=version, source=path_text, sha256=sha, scripts=scripts,
-                     note=None if scripts else NO_SCRIPT)
+    return ScriptSet(
+        name=name,
+        version=version,
+        source=path_text,
+        sha256=sha,
+        scripts=scripts,
+        note=None if scripts else NO_SCRIPT,
+    )
 
 
-def scan(paths: Sequence[str], options: GateOptions, models_dir: Path | None = None,
-         progress: Progress | None = None) -> Report:
+def scan(
+    paths: Sequence[str],
+    options: GateOptions,
+    models_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> Report:
     """Score local sdists, wheels or folders; no network."""
     judge = Judge(options, models_dir)
     findings = []
@@ -264,11 +281,19 @@ def _artifact_scripts(art: Artifact, mode: str) -> ScriptSet:
     note = None
     if not scripts:
         note = f"{WHEEL_ONLY}: {NO_SCRIPT}" if art.kind is FileKind.WHEEL else NO_SCRIPT
-    return ScriptSet(name=art.name, version=art.version, source=art.filename, sha256=art.sha256,
-                     scripts=scripts, note=note)
+    return ScriptSet(
+        name=art.name,
+        version=art.version,
+        source=art.filename,
+        sha256=art.sha256,
+        scripts=scripts,
+        note=note,
+    )
 
 
-def collect(files: Sequence[Path]) -> tuple[list[Dependency], list[Unresolvable], list[str], list[str]]:
+def collect(
+    files: Sequence[Path],
+) -> tuple[list[Dependency], list[Unresolvable], list[str], list[str]]:
     """Read every dependency file; returns deps, unresolvables and index URLs they name."""
     from mphunter_gate.sources import source_for
 
@@ -287,19 +312,29 @@ def collect(files: Sequence[Path]) -> tuple[list[Dependency], list[Unresolvable]
     return deps, bad, index_urls, extra
 
 
-def check(deps: Sequence[Dependency], unresolvable: Sequence[Unresolvable], index: object,
-          options: GateOptions, models_dir: Path | None = None,
-          progress: Progress | None = None) -> Report:
+def check(
+    deps: Sequence[Dependency],
+    unresolvable: Sequence[Unresolvable],
+    index: object,
+    options: GateOptions,
+    models_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> Report:
     """Resolve, fetch and score a project's whole dependency tree."""
     import hashlib
 
     from mphunter_gate.resolve import resolve
 
     judge = Judge(options, models_dir)
-    dists, more_bad = resolve(deps, index, python_version=options.python_version,  # type: ignore[arg-type]
-                              platform=options.platform)
+    dists, more_bad = resolve(
+        deps,
+        index,
+        python_version=options.python_version,  # type: ignore[arg-type]
+        platform=options.platform,
+    )
     findings = [
-        _unscanned(u.text, "", u.origin.file, u.reason, u.origin) for u in (*unresolvable, *more_bad)
+        _unscanned(u.text, "", u.origin.file, u.reason, u.origin)
+        for u in (*unresolvable, *more_bad)
     ]
     chosen = [(d, _pick_file(d)) for d in dists]
     wanted = [f for _, f in chosen if f is not None]
@@ -309,7 +344,11 @@ def check(deps: Sequence[Dependency], unresolvable: Sequence[Unresolvable], inde
             progress(f"{dist.name}=={dist.version}")
         source = file.filename if file else dist.name
         if file is None:
-            why = "no file matches the pinned hashes" if dist.hashes else "no sdist or wheel on the index"
+            why = (
+                "no file matches the pinned hashes"
+                if dist.hashes
+                else "no sdist or wheel on the index"
+            )
             findings.append(_unscanned(dist.name, dist.version, source, why, dist.origin))
             continue
         data = next(blobs)
@@ -318,15 +357,25 @@ def check(deps: Sequence[Dependency], unresolvable: Sequence[Unresolvable], inde
             continue
         sha = hashlib.sha256(data).hexdigest()
         if dist.hashes and sha not in dist.hashes:
-            findings.append(_unscanned(dist.name, dist.version, source,
-                                       f"hash {sha} is not among the pinned --hash values", dist.origin))
+            findings.append(
+                _unscanned(
+                    dist.name,
+                    dist.version,
+                    source,
+                    f"hash {sha} is not among the pinned --hash values",
+                    dist.origin,
+                )
+            )
             continue
         art = Artifact(dist.name, dist.version, file.filename, sha, file.kind, data)
         try:
             scripts = _artifact_scripts(art, options.file_search_mode)
         except ArchiveError as exc:
-            findings.append(_unscanned(dist.name, dist.version, source, f"unreadable archive: {exc}",
-                                       dist.origin))
+            findings.append(
+                _unscanned(
+                    dist.name, dist.version, source, f"unreadable archive: {exc}", dist.origin
+                )
+            )
             continue
         finding = judge.judge(scripts, dist.origin)
         if dist.notes:

@@ -17,6 +17,8 @@ import hashlib
 import json
 import logging
 import os
+import re
+import sys
 import tempfile
 import threading
 import time
@@ -25,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import requests
 from packaging.utils import canonicalize_name
@@ -46,6 +48,12 @@ _ACCEPT = f"{_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01
 PAGE_TTL = 3600.0
 #: Largest distribution file we download. Bigger files are reported, not read.
 MAX_DOWNLOAD = 200 * 1024 * 1024
+#: Longest wait a server's Retry-After can impose before one retry.
+MAX_RETRY_AFTER = 30.0
+#: A file's bytes are hashed as served: never let a transfer encoding rewrite them.
+_IDENTITY = {"Accept-Encoding": "identity"}
+#: A canonical project name (PEP 503 normalised); anything else never reaches a URL.
+_PROJECT = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$")
 
 
 def default_cache_dir() -> Path:
@@ -58,35 +66,65 @@ def default_cache_dir() -> Path:
     return Path(platformdirs.user_cache_dir("mphunter-gate"))
 
 
+#: pip's last global configuration file on POSIX (after XDG_CONFIG_DIRS).
+_ETC_PIP_CONF = Path("/etc/pip.conf")
+
+
+def _pip_config_files() -> list[Path]:
+    """pip's configuration files on POSIX, lowest precedence first.
+
+    Mirrors pip's `Configuration.iter_config_files`: global (XDG_CONFIG_DIRS,
+    then /etc), user (legacy ~/.pip, then XDG_CONFIG_HOME), the environment's
+    own (sys.prefix), then PIP_CONFIG_FILE. A PIP_CONFIG_FILE that exists
+    replaces the user files; PIP_CONFIG_FILE=os.devnull disables them all.
+    """
+    env_file = os.environ.get("PIP_CONFIG_FILE")
+    if env_file == os.devnull:
+        return []
+    xdg_dirs = os.environ.get("XDG_CONFIG_DIRS") or "/etc/xdg"
+    files = [Path(d) / "pip" / "pip.conf" for d in xdg_dirs.split(os.pathsep) if d]
+    files.append(_ETC_PIP_CONF)
+    if not (env_file and os.path.exists(env_file)):
+        home = Path.home()
+        xdg_home = os.environ.get("XDG_CONFIG_HOME") or str(home / ".config")
+        files += [home / ".pip" / "pip.conf", Path(xdg_home) / "pip" / "pip.conf"]
+    files.append(Path(sys.prefix) / "pip.conf")
+    if env_file:
+        files.append(Path(env_file))
+    return files
+
+
+def _pip_option(parser: Any, key: str) -> str | None:
+    """`key` as pip reads it: the [install] section beats [global]; `_` equals `-`."""
+    for section in ("install", "global"):
+        for spelling in (key, key.replace("-", "_")):
+            if parser.has_option(section, spelling):
+                return str(parser.get(section, spelling))
+    return None
+
+
 def pip_index_urls() -> tuple[str | None, tuple[str, ...]]:
     """The index URLs pip would use: PIP_INDEX_URL / PIP_EXTRA_INDEX_URL, then pip's config files.
 
-    Read as plain INI so that pip need not be importable (and is never run).
+    Read as plain INI (no interpolation: a `%` in a password is literal, as
+    in pip) so that pip need not be importable, and is never run.
     """
-    index = os.environ.get("PIP_INDEX_URL")
+    index = os.environ.get("PIP_INDEX_URL") or None
     extra = tuple(os.environ.get("PIP_EXTRA_INDEX_URL", "").split())
     if index and extra:
         return index, extra
     import configparser
 
-    files = [Path("/etc/pip.conf"), Path("/etc/xdg/pip/pip.conf")]
-    home = Path.home()
-    files += [home / ".pip" / "pip.conf", home / ".config" / "pip" / "pip.conf"]
-    if os.environ.get("PIP_CONFIG_FILE"):
-        files.append(Path(os.environ["PIP_CONFIG_FILE"]))
-    parser = configparser.ConfigParser()
-    for f in files:
+    parser = configparser.RawConfigParser()
+    for f in _pip_config_files():
         try:
-            parser.read(f)
-        except configparser.Error as exc:
+            parser.read(f, encoding="utf-8")  # later files override earlier ones
+        except (configparser.Error, UnicodeDecodeError) as exc:
             log.warning("ignoring unreadable pip config %s: %s", f, exc)
-    for section in ("global", "install", "download"):
-        if not parser.has_section(section):
-            continue
-        if not index and parser.has_option(section, "index-url"):
-            index = parser.get(section, "index-url").strip()
-        if not extra and parser.has_option(section, "extra-index-url"):
-            extra = tuple(u for u in parser.get(section, "extra-index-url").split() if u)
+    if not index:
+        index = (_pip_option(parser, "index-url") or "").strip() or None
+    if not extra:
+        extra = tuple((_pip_option(parser, "extra-index-url") or "").split())
     # file:// indexes are pip's local mirrors; the gate reads HTTP(S) indexes only.
     extra = tuple(u for u in extra if not u.startswith("file:"))
     if index and index.startswith("file:"):
@@ -95,14 +133,24 @@ def pip_index_urls() -> tuple[str | None, tuple[str, ...]]:
 
 
 def _redact(url: str) -> str:
-    """Drop credentials from a URL before it reaches a log line or an error."""
+    """Drop credentials from a URL before it reaches a log line, an error or the cache."""
     parts = urlsplit(url)
-    if parts.username or parts.password:
-        netloc = parts.hostname or ""
-        if parts.port:
-            netloc += f":{parts.port}"
-        return urlunsplit(parts._replace(netloc=netloc))
+    if "@" in parts.netloc:
+        return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
     return url
+
+
+def _host(url: str) -> str:
+    """The host[:port] a credential belongs to (pip matches credentials by netloc)."""
+    return urlsplit(url).netloc.rpartition("@")[2].lower()
+
+
+def _credentials(url: str) -> tuple[str, str] | None:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return None
+    user, _, password = parts.netloc.rpartition("@")[0].partition(":")
+    return unquote(user), unquote(password)
 
 
 class _LinkParser(HTMLParser):
@@ -145,22 +193,32 @@ class Index:
         session: requests.Session | None = None,
         timeout: float = 30.0,
         page_ttl: float = PAGE_TTL,
+        retries: int = 4,
+        backoff: float = 0.5,
     ) -> None:
-        self.index_urls = [u.rstrip("/") for u in [index_url or PYPI_SIMPLE, *extra_index_urls]]
+        urls = [u.rstrip("/") for u in [index_url or PYPI_SIMPLE, *extra_index_urls]]
+        # Credentials in an index URL are kept per host, out of every URL we
+        # store, log or hand on: the page cache and DistFile.url stay clean.
+        self._auth: dict[str, tuple[str, str]] = {}
+        for u in urls:
+            creds = _credentials(u)
+            if creds is not None:
+                self._auth.setdefault(_host(u), creds)
+        self.index_urls = [_redact(u) for u in urls]
         self.cache_dir = cache_dir or default_cache_dir()
         self.offline = offline
         self.timeout = timeout
         self.page_ttl = page_ttl
-        self.session = session or self._new_session()
+        self.session = session or self._new_session(retries, backoff)
         self._pages: dict[str, tuple[DistFile, ...]] = {}
         self._lock = threading.Lock()
 
     @staticmethod
-    def _new_session() -> requests.Session:
+    def _new_session(retries: int = 4, backoff: float = 0.5) -> requests.Session:
         session = requests.Session()
-        retry = Retry(
-            total=4,
-            backoff_factor=0.5,
+        retry = _Retry(
+            total=retries,
+            backoff_factor=backoff,
             status_forcelist=(429, 500, 502, 503, 504),
             allowed_methods=frozenset({"GET", "HEAD"}),
             respect_retry_after_header=True,
@@ -169,13 +227,20 @@ class Index:
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.headers["User-Agent"] = f"mphunter-gate/{__version__}"
-        return session  # credentials: from the URL or ~/.netrc, which requests reads itself
+        return session
+
+    def _get(self, url: str, **kw: Any) -> requests.Response:
+        """GET with the credentials of the URL's host; with none, requests reads ~/.netrc."""
+        creds = self._auth.get(_host(url))
+        return self.session.get(_redact(url), auth=creds, timeout=self.timeout, **kw)
 
     # -- project pages ---------------------------------------------------------
 
     def project_files(self, name: str) -> tuple[DistFile, ...]:
         """Every file of every version of `name`, across all configured indexes."""
         key = str(canonicalize_name(name))
+        if not _PROJECT.match(key):
+            raise PackageIndexError(f"{name!r} is not a valid project name")
         with self._lock:
             if key in self._pages:
                 return self._pages[key]
@@ -191,25 +256,45 @@ class Index:
         digest = hashlib.sha256(_redact(base).encode()).hexdigest()[:16]
         return self.cache_dir / "pages" / digest / f"{name}.json"
 
+    def _read_page_cache(self, path: Path) -> list[DistFile] | None:
+        """A cached page, or None when it is missing or unreadable (then it is refetched)."""
+        try:
+            fresh = time.time() - path.stat().st_mtime < self.page_ttl
+            if not (fresh or self.offline):
+                return None
+            return [self._file_from_json(d) for d in json.loads(path.read_text())]
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring corrupt cached index page %s: %s", path, exc)
+            return None
+
     def _page(self, base: str, name: str) -> list[DistFile]:
         cached = self._page_cache(base, name)
-        if cached.exists() and (self.offline or time.time() - cached.stat().st_mtime < self.page_ttl):
-            return [self._file_from_json(d) for d in json.loads(cached.read_text())]
+        hit = self._read_page_cache(cached)
+        if hit is not None:
+            return hit
         if self.offline:
             raise PackageIndexError(f"--offline: no cached index page for {name!r}")
-        url = f"{base}/{name}/"
         try:
-            resp = self.session.get(url, headers={"Accept": _ACCEPT}, timeout=self.timeout)
+            resp = self._get(f"{base}/{name}/", headers={"Accept": _ACCEPT})
         except requests.RequestException as exc:
-            raise PackageIndexError(f"cannot reach index {_redact(base)}: {exc}") from exc
+            raise PackageIndexError(f"cannot reach index {base}: {_scrub(exc)}") from exc
         if resp.status_code == 404:
             files: list[DistFile] = []
         elif resp.status_code != 200:
-            raise PackageIndexError(f"index {_redact(base)} answered {resp.status_code} for {name}")
-        elif resp.headers.get("Content-Type", "").split(";")[0].strip() == _JSON:
-            files = self._parse_json(resp.json(), resp.url)
+            raise PackageIndexError(f"index {base} answered {resp.status_code} for {name}")
         else:
-            files = self._parse_html(resp.text, resp.url)
+            page_url = _redact(resp.url)
+            try:
+                if resp.headers.get("Content-Type", "").split(";")[0].strip() == _JSON:
+                    files = self._parse_json(resp.json(), page_url)
+                else:
+                    files = self._parse_html(resp.text, page_url)
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise PackageIndexError(
+                    f"index {base} sent an unreadable page for {name}: {exc!r}"
+                ) from exc
         self._store_page(cached, files)
         return files
 
@@ -246,17 +331,21 @@ class Index:
 
     @staticmethod
     def _parse_json(doc: dict[str, Any], page_url: str) -> list[DistFile]:
+        """PEP 691 JSON. Raises ValueError/KeyError/TypeError on a malformed page."""
         files = []
-        for f in doc.get("files", []):
+        for f in doc["files"]:
             kind = _kind(f["filename"])
             if kind is None:
                 continue
             meta = f.get("core-metadata", f.get("dist-info-metadata", False))
+            url, _, fragment = urljoin(page_url, f["url"]).partition("#")
+            hashes = f.get("hashes") or {}
+            sha256 = hashes.get("sha256") or _fragment_sha256(fragment)
             files.append(
                 DistFile(
                     filename=f["filename"],
-                    url=urljoin(page_url, f["url"]),
-                    sha256=f.get("hashes", {}).get("sha256"),
+                    url=_redact(url),
+                    sha256=sha256.lower() if isinstance(sha256, str) else None,
                     kind=kind,
                     size=f.get("size"),
                     requires_python=f.get("requires-python") or None,
@@ -281,13 +370,13 @@ class Index:
             kind = _kind(filename)
             if kind is None:
                 continue
-            sha256 = fragment[len("sha256=") :] if fragment.startswith("sha256=") else None
+            sha256 = _fragment_sha256(fragment)
             meta = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
-            meta_sha = meta[len("sha256=") :] if meta and meta.startswith("sha256=") else None
+            meta_sha = _fragment_sha256(meta or "")
             files.append(
                 DistFile(
                     filename=filename,
-                    url=url,
+                    url=_redact(url),
                     sha256=sha256,
                     kind=kind,
                     requires_python=attrs.get("data-requires-python") or None,
@@ -305,13 +394,21 @@ class Index:
 
     def cached(self, file: DistFile) -> bytes | None:
         """The file's bytes if the cache has them (verified on read)."""
-        if not file.sha256:
+        return self._cached_blob(file.sha256)
+
+    def _cached_blob(self, sha256: str | None) -> bytes | None:
+        sha256 = sha256.lower() if sha256 else None
+        if not sha256 or not _SHA256.match(sha256):
             return None
-        path = self._blob(file.sha256)
-        if not path.exists():
+        path = self._blob(sha256)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
             return None
-        data = path.read_bytes()
-        if hashlib.sha256(data).hexdigest() != file.sha256:
+        except OSError as exc:
+            log.warning("cannot read cache entry %s: %s", path, exc)
+            return None
+        if hashlib.sha256(data).hexdigest() != sha256:
             log.warning("cache entry %s is corrupt; discarding", path)
             path.unlink(missing_ok=True)
             return None
@@ -330,21 +427,20 @@ class Index:
         if self.offline:
             raise PackageIndexError(f"--offline: {file.filename} is not in the cache")
         if file.size is not None and file.size > MAX_DOWNLOAD:
-            raise PackageIndexError(f"{file.filename} is {file.size} bytes, over the download limit")
+            raise PackageIndexError(
+                f"{file.filename} is {file.size} bytes, over the download limit"
+            )
         try:
-            resp = self.session.get(file.url, timeout=self.timeout, stream=True)
-            resp.raise_for_status()
-            chunks, total = [], 0
-            for chunk in resp.iter_content(1 << 16):
-                total += len(chunk)
-                if total > MAX_DOWNLOAD:
-                    raise PackageIndexError(f"{file.filename} exceeds the download limit")
-                chunks.append(chunk)
+            with self._get(file.url, headers=_IDENTITY, stream=True) as resp:
+                if resp.status_code != 200:
+                    raise PackageIndexError(
+                        f"cannot download {file.filename}: the server answered {resp.status_code}"
+                    )
+                data = _read_capped(resp, MAX_DOWNLOAD, file.filename)
         except requests.RequestException as exc:
-            raise PackageIndexError(f"cannot download {file.filename}: {exc}") from exc
-        data = b"".join(chunks)
+            raise PackageIndexError(f"cannot download {file.filename}: {_scrub(exc)}") from exc
         digest = hashlib.sha256(data).hexdigest()
-        if file.sha256 and digest != file.sha256:
+        if file.sha256 and digest != file.sha256.lower():
             raise PackageIndexError(
                 f"hash mismatch for {file.filename}: index says {file.sha256}, got {digest}"
             )
@@ -373,40 +469,105 @@ class Index:
         last `start` bytes (a suffix range), which is how a zip is read from its tail."""
         if self.offline:
             raise PackageIndexError("--offline: range requests need the network")
+        if start < 0 or (end is not None and end < start) or (end is None and start == 0):
+            raise ValueError(f"bad byte range {start}..{end}")
         rng = f"bytes=-{start}" if end is None else f"bytes={start}-{end}"
+        where = _redact(url)
         try:
-            resp = self.session.get(url, headers={"Range": rng}, timeout=self.timeout)
+            with self._get(url, headers={"Range": rng, **_IDENTITY}, stream=True) as resp:
+                if resp.status_code not in (200, 206):
+                    raise PackageIndexError(f"range request to {where} answered {resp.status_code}")
+                if resp.status_code == 206:
+                    want = start if end is None else end - start + 1
+                    body = _read_capped(resp, want, where)
+                    _check_content_range(resp.headers.get("Content-Range"), start, end, body, where)
+                    return body
+                # The server ignored Range and sends the whole file: slice ourselves.
+                body = _read_capped(resp, MAX_DOWNLOAD, where)
         except requests.RequestException as exc:
-            raise PackageIndexError(f"cannot read {_redact(url)}: {exc}") from exc
-        if resp.status_code not in (200, 206):
-            raise PackageIndexError(f"range request to {_redact(url)} answered {resp.status_code}")
-        if resp.status_code == 200:  # server ignored Range: slice ourselves
-            body = resp.content
-            return body[-start:] if end is None else body[start : end + 1]
-        return resp.content
+            raise PackageIndexError(f"cannot read {where}: {_scrub(exc)}") from exc
+        return body[-start:] if end is None else body[start : end + 1]
 
     def fetch_metadata(self, file: DistFile) -> bytes | None:
         """The PEP 658 metadata file for `file`, when the index advertises one."""
         if not file.has_metadata:
             return None
-        if file.metadata_sha256:
-            path = self._blob(file.metadata_sha256)
-            if path.exists():
-                return path.read_bytes()
+        hit = self._cached_blob(file.metadata_sha256)
+        if hit is not None:
+            return hit
         if self.offline:
             return None
         try:
-            resp = self.session.get(file.url + ".metadata", timeout=self.timeout)
+            with self._get(file.url + ".metadata", headers=_IDENTITY, stream=True) as resp:
+                if resp.status_code != 200:
+                    return None
+                data = _read_capped(resp, MAX_METADATA, file.filename + ".metadata")
         except requests.RequestException as exc:
-            raise PackageIndexError(f"cannot read metadata of {file.filename}: {exc}") from exc
-        if resp.status_code != 200:
-            return None
-        data = resp.content
+            raise PackageIndexError(
+                f"cannot read metadata of {file.filename}: {_scrub(exc)}"
+            ) from exc
         digest = hashlib.sha256(data).hexdigest()
-        if file.metadata_sha256 and digest != file.metadata_sha256:
+        if file.metadata_sha256 and digest != file.metadata_sha256.lower():
             raise PackageIndexError(f"metadata hash mismatch for {file.filename}")
         _atomic_write(self._blob(digest), data)
         return data
+
+
+#: A PEP 658 metadata file is a few KiB; a megabyte means something is wrong.
+MAX_METADATA = 1024 * 1024
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class _Retry(Retry):
+    """urllib3's Retry with the server's Retry-After capped, so one 429 cannot stall a run."""
+
+    def get_retry_after(self, response: Any) -> float | None:
+        after = super().get_retry_after(response)
+        return None if after is None else min(after, MAX_RETRY_AFTER)
+
+
+def _fragment_sha256(fragment: str) -> str | None:
+    """The hex digest from a `sha256=<hex>` URL fragment or metadata attribute."""
+    if fragment.startswith("sha256="):
+        value = fragment[len("sha256=") :].lower()
+        return value if _SHA256.match(value) else None
+    return None
+
+
+def _scrub(exc: BaseException) -> str:
+    """An exception's text with any `user:password@` in a URL removed."""
+    return re.sub(r"(?<=//)[^/@\s]*@", "", str(exc))
+
+
+def _read_capped(resp: requests.Response, limit: int, what: str) -> bytes:
+    """A streamed body, refused as soon as it grows past `limit` bytes."""
+    declared = resp.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PackageIndexError(f"{what} is {declared} bytes, over the limit of {limit}")
+    chunks, total = [], 0
+    for chunk in resp.iter_content(1 << 16):
+        total += len(chunk)
+        if total > limit:
+            raise PackageIndexError(f"{what} exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _check_content_range(
+    header: str | None, start: int, end: int | None, body: bytes, where: str
+) -> None:
+    """A 206 must be the range we asked for: a wrong one would be parsed as the wrong bytes."""
+    m = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+|\*)", (header or "").strip())
+    if m is None:
+        raise PackageIndexError(f"range request to {where}: unusable Content-Range {header!r}")
+    first, last = int(m.group(1)), int(m.group(2))
+    if last - first + 1 != len(body):
+        raise PackageIndexError(f"range request to {where}: body does not match Content-Range")
+    if end is None:  # suffix range: must end at the end of the file
+        if m.group(3) != "*" and last != int(m.group(3)) - 1:
+            raise PackageIndexError(f"range request to {where}: not the file's tail")
+    elif first != start or last > end:
+        raise PackageIndexError(f"range request to {where}: got bytes {first}-{last}")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

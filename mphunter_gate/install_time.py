@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
+
 import tomllib
 
 from mphunter_gate.archive import Tree, decode
@@ -26,19 +27,32 @@ _IMPORT_RE = re.compile(r"^\s*(?:from\s+([.\w]+)\s+import\s+([\w, ()]+)|import\s
 
 
 def _root(names: list[str]) -> str:
-    """The common top folder of an sdist (`pkg-1.0/`), or '' for a wheel/folder."""
+    """The common top folder of an sdist (`pkg-1.0/`), or '' for a wheel/folder.
+
+    A single top folder that is itself a package (`pkg/__init__.py`) is a
+    wheel or folder holding one package, not an sdist's wrapper folder.
+    """
     tops = {n.split("/", 1)[0] for n in names}
     if len(tops) == 1 and all("/" in n for n in names):
-        return tops.pop() + "/"
+        top = tops.pop() + "/"
+        if top + "__init__.py" not in names:
+            return top
     return ""
 
 
+_DYNAMIC_IMPORTERS = {"import_module", "__import__"}
+
+
 def _imports(text: str) -> list[tuple[int, str, list[str]]]:
-    """(level, module, imported names) for every import; regex fallback for py2 files."""
+    """(level, module, imported names) for every import; regex fallback for py2 files.
+
+    `importlib.import_module("x.y")` and `__import__("x")` with a literal
+    name count as imports too: hiding the payload module behind them is cheap.
+    """
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        out = []
+        out: list[tuple[int, str, list[str]]] = []
         for m in _IMPORT_RE.finditer(text):
             if m.group(3):
                 out.append((0, m.group(3), []))
@@ -48,12 +62,21 @@ def _imports(text: str) -> list[tuple[int, str, list[str]]]:
                 names = [n.strip(" ()") for n in m.group(2).split(",")]
                 out.append((level, mod.lstrip("."), names))
         return out
-    result = []
+    result: list[tuple[int, str, list[str]]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             result.extend((0, a.name, []) for a in node.names)
         elif isinstance(node, ast.ImportFrom):
             result.append((node.level, node.module or "", [a.name for a in node.names]))
+        elif isinstance(node, ast.Call) and node.args:
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            arg = node.args[0]
+            dotted = arg.value if isinstance(arg, ast.Constant) else None
+            if called in _DYNAMIC_IMPORTERS and isinstance(dotted, str):
+                level = len(dotted) - len(dotted.lstrip("."))
+                if all(part.isidentifier() for part in dotted[level:].split(".")):
+                    result.append((level, dotted[level:], []))
     return result
 
 
@@ -63,24 +86,45 @@ class _Picker:
         self.names = tree.names()
         self.files = set(self.names)
         self.root = _root(self.names)
+        self.links = set(tree.links())
         self.picked: dict[str, ScriptKind] = {}
+        self._texts: dict[str, str] = {}
 
     def text(self, name: str) -> str:
-        return decode(self.tree.read(name))
+        if name not in self._texts:
+            self._texts[name] = decode(self.tree.read(name))
+        return self._texts[name]
+
+    def refuse_link(self, name: str) -> None:
+        """A link where an install-time file belongs: not followed, so not scannable."""
+        if name in self.links:
+            raise ArchiveError(f"{name} is a link; links are not followed, so it cannot be read")
 
     def add(self, name: str, kind: ScriptKind) -> None:
         self.picked.setdefault(name, kind)
 
     def module_file(self, base: str, dotted: str) -> str | None:
         """`a.b` under folder `base` -> `base/a/b.py` or `base/a/b/__init__.py`."""
-        stem = posixpath.join(base, *dotted.split(".")) if dotted else base
+        base = posixpath.normpath(base) if base else ""
+        base = "" if base == "." else base
+        parts = [p for p in dotted.split(".") if p]
+        if not parts:
+            return None
+        stem = posixpath.join(base, *parts)
         for cand in (stem + ".py", posixpath.join(stem, "__init__.py")):
             if cand in self.files:
                 return cand
         return None
 
-    def follow_imports(self, name: str, package_base: str, package: str, budget: int) -> int:
-        """Add the in-package modules that `name` imports (one level deep)."""
+    def follow_imports(self, name: str, search_base: str, budget: int = MAX_IMPORTED) -> int:
+        """Add the modules of this tree that `name` imports (one level deep).
+
+        Relative imports resolve against `name`'s folder; absolute ones
+        against `search_base`, the folder that is on sys.path when `name`
+        runs (the sdist root for setup.py, site-packages for a package, i.e.
+        the folder holding the package). Imports of modules the tree does
+        not hold (the stdlib, dependencies) are left to the analysis.
+        """
         try:
             imports = _imports(self.text(name))
         except ArchiveError:
@@ -93,41 +137,44 @@ class _Picker:
                 base = here
                 for _ in range(level - 1):
                     base = posixpath.dirname(base)
-                targets = [module] if module else []
-                targets += [f"{module}.{n}" if module else n for n in imported]
-                found = [self.module_file(base, t) for t in targets if t]
-            elif module.split(".")[0] == package:
-                found = [self.module_file(package_base, module)]
-                found += [self.module_file(package_base, f"{module}.{n}") for n in imported]
             else:
-                continue
-            for f in found:
+                base = search_base
+            targets = [module] if module else []
+            targets += [f"{module}.{n}" if module else n for n in imported if n != "*"]
+            for f in (self.module_file(base, t) for t in targets):
                 if f and f not in self.picked:
                     self.add(f, ScriptKind.MODULE)
                     budget -= 1
         return budget
 
 
-def _backend_files(p: _Picker) -> list[str]:
-    """In-tree build backends: `backend-path` in pyproject.toml runs at build time."""
+def _backend_files(p: _Picker) -> list[tuple[str, str]]:
+    """In-tree build backends: `backend-path` in pyproject.toml runs at build time.
+
+    Returns (backend file, the backend-path folder it was found in).
+    """
     pyproject = p.root + "pyproject.toml"
+    p.refuse_link(pyproject)
     if pyproject not in p.files:
         return []
     try:
         doc = tomllib.loads(p.text(pyproject))
     except (tomllib.TOMLDecodeError, ArchiveError):
         return []
-    bs = doc.get("build-system", {})
+    bs = doc.get("build-system")
+    if not isinstance(bs, dict):
+        return []
     paths, backend = bs.get("backend-path"), bs.get("build-backend")
     if not isinstance(paths, list) or not isinstance(backend, str):
         return []
-    module = backend.split(":")[0]
+    module = backend.split(":")[0].strip()
     out = []
     for bp in paths:
         if isinstance(bp, str):
-            f = p.module_file(posixpath.normpath(p.root + bp), module)
+            folder = posixpath.normpath(p.root + bp)
+            f = p.module_file(folder, module)
             if f:
-                out.append(f)
+                out.append((f, folder))
     return out
 
 
@@ -140,26 +187,37 @@ def select(tree: Tree, mode: str = "all_files") -> tuple[Script, ...]:
     """
     p = _Picker(tree)
     setup = p.root + "setup.py"
+    p.refuse_link(setup)
     if setup in p.files:
         p.add(setup, ScriptKind.SETUP)
     if mode != "setup_only":
-        for f in _backend_files(p):
+        pth_depth = p.root.count("/") + 2
+        for n in p.links:
+            if n.endswith(".pth") and n.count("/") <= pth_depth:
+                p.refuse_link(n)
+        backends = _backend_files(p)
+        for f, _ in backends:
             p.add(f, ScriptKind.BACKEND)
         for n in p.names:
-            if n.endswith(".pth") and n.count("/") <= p.root.count("/") + 2:
+            if n.endswith(".pth") and n.count("/") <= pth_depth:
                 p.add(n, ScriptKind.PTH)
         if setup in p.picked:  # local helper modules that setup.py imports
-            p.follow_imports(setup, p.root, "", MAX_IMPORTED)
+            p.follow_imports(setup, p.root)
+        for f, folder in backends:  # backend-path is on sys.path while it runs
+            p.follow_imports(f, folder)
         for base in (p.root, p.root + "src/"):
-            for n in p.names:
+            for n in [*p.names, *p.links]:
                 rest = n[len(base) :] if n.startswith(base) else None
                 if rest is None or rest.count("/") != 1 or not rest.endswith("/__init__.py"):
                     continue
                 package = rest.split("/")[0]
                 if package in _SKIP_DIRS or not package.isidentifier():
                     continue
+                p.refuse_link(n)
+                if p.picked.get(n) is ScriptKind.MODULE:  # setup.py imported it first
+                    p.picked[n] = ScriptKind.INIT
                 p.add(n, ScriptKind.INIT)
-                p.follow_imports(n, base, package, MAX_IMPORTED)
+                p.follow_imports(n, base)
     scripts = []
     for name, kind in p.picked.items():
         try:

@@ -54,6 +54,8 @@ class Program:
     module: Scope
     #: Module-level `name = <dict/call>` expressions, for `setup(cmdclass=cmds)` lookups.
     assigns: dict[str, ast.expr] = field(default_factory=dict)
+    #: id() of each ClassDef node -> its qualname, so a walk can enter the class body.
+    class_nodes: dict[int, str] = field(default_factory=dict)
 
     def find_method(self, class_qn: str, name: str) -> str | None:
         """The method `name` as seen from class `class_qn`, following local bases."""
@@ -153,10 +155,12 @@ class _Collector:
             for child in ast.iter_child_nodes(stmt):
                 if isinstance(child, ast.stmt):
                     self.stmt(child, scope, prefix)
-                elif isinstance(child, ast.excepthandler | ast.match_case):
+                elif isinstance(child, ast.ExceptHandler | ast.match_case):
                     self.body(child.body, scope, prefix)
 
-    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, prefix: str) -> None:
+    def function(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: Scope, prefix: str
+    ) -> None:
         qualname = self._unique(f"{prefix}.{node.name}" if prefix != MODULE else node.name)
         owner = scope.qualname if scope.kind == "class" else None
         args = node.args.posonlyargs + node.args.args
@@ -177,12 +181,15 @@ class _Collector:
             qualname, list(node.bases), scope, inner, line=node.lineno
         )
         scope.bind_local(node.name, "class", qualname)
+        self.program.class_nodes[id(node)] = qualname
         self.body(node.body, inner, qualname)
 
     def _unique(self, qualname: str) -> str:
         if qualname not in self.program.functions and qualname not in self.program.classes:
             return qualname
         n = 2
-        while f"{qualname}#{n}" in self.program.functions or f"{qualname}#{n}" in self.program.classes:
+        while (
+            f"{qualname}#{n}" in self.program.functions or f"{qualname}#{n}" in self.program.classes
+        ):
             n += 1
         return f"{qualname}#{n}"

@@ -315,7 +315,7 @@ class Evaluator:
             if method_value is not None:
                 return method_value
         api = self._resolve(func)
-        if api is None or node.keywords and api not in ("codecs.decode", "codecs.encode"):
+        if api is None or (node.keywords and api not in ("codecs.decode", "codecs.encode")):
             return None
         args = node.args
         if api in DECODERS and len(args) >= 1:
@@ -330,8 +330,10 @@ class Evaluator:
             return None
         if api in ("bytes", "bytearray") and len(args) == 1:
             v = self.eval(args[0])
-            if v is not None and isinstance(v.data, list) and all(
-                isinstance(i, int) and 0 <= i < 256 for i in v.data
+            if (
+                v is not None
+                and isinstance(v.data, list)
+                and all(isinstance(i, int) and 0 <= i < 256 for i in v.data)
             ):
                 return Value(bytes(v.data), _join_method("bytes", v.method), v.line)
             return None
@@ -379,7 +381,9 @@ class Evaluator:
         if attr == "encode" and isinstance(data, str):
             enc = str(argv[0]).lower() if argv else ""
             if enc in _ROT13:
-                return Value(codecs.encode(data, "rot13"), _join_method("rot13", recv.method), recv.line)
+                return Value(
+                    codecs.encode(data, "rot13"), _join_method("rot13", recv.method), recv.line
+                )
             if enc in _TEXT_ENCODINGS:
                 return Value(data.encode("utf-8", "surrogatepass"), recv.method, recv.line)
             return None
@@ -393,7 +397,9 @@ class Evaluator:
             if "chr" in method:
                 method = "chr-join"
             if isinstance(data, str):
-                return Value(data.join(str(i) for i in items), method, args[0].line if args[0] else recv.line)
+                return Value(
+                    data.join(str(i) for i in items), method, args[0].line if args[0] else recv.line
+                )
             return Value(data.join(bytes(i) for i in items), method, recv.line)
         if attr == "replace" and len(argv) == 2 and isinstance(data, str | bytes):
             old, new = argv
@@ -419,7 +425,9 @@ class Evaluator:
             return None
         name = enc.data.lower().replace("-", "_")
         if name in _ROT13 and isinstance(src.data, str):
-            return Value(codecs.decode(src.data, "rot13"), _join_method("rot13", src.method), src.line)
+            return Value(
+                codecs.decode(src.data, "rot13"), _join_method("rot13", src.method), src.line
+            )
         if name in CODECS:
             raw = _as_bytes(src.data)
             if raw is None:
@@ -436,7 +444,9 @@ class Evaluator:
             return None
         return self._apply(raw, name, fn, src)
 
-    def _apply(self, raw: bytes, name: str, fn: Callable[[bytes], bytes], src: Value) -> Value | None:
+    def _apply(
+        self, raw: bytes, name: str, fn: Callable[[bytes], bytes], src: Value
+    ) -> Value | None:
         if len(raw) > limits.MAX_DECODE_INPUT:
             return None
         try:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 #: Source text beyond this is cut before analysis (the archive stage caps files at 1 MB).
 MAX_TEXT_CHARS = 8_000_000
-#: `ast.parse` is tried only when the code, with long base64/hex runs removed, is this small;
+#: `ast.parse` is tried only when the code, with long string literals removed, is this small;
 #: parse time grows about linearly (~0.9 s/MB for pathological chains), so this bounds it.
 MAX_AST_CODE_CHARS = 512 * 1024
-#: A run of payload-alphabet characters at least this long counts as "literal", not code.
+#: A one-line string literal at least this long counts as "literal", not code.
 LONG_LITERAL_RUN = 200
 #: Wall-clock budget for one script, decoded payloads included (the target is < 2 s).
 TIME_BUDGET_S = 1.5
@@ -33,3 +33,5 @@ PREVIEW_CHARS = 120
 MAX_FALLBACK_TOKENS = 2_000_000
 #: Logical lines longer than this are not re-parsed with `ast` in the fallback.
 MAX_REPARSE_LINE_CHARS = 64 * 1024
+#: Events a walk may visit (inlining without output could otherwise grow exponentially).
+MAX_WALK_STEPS = 400_000

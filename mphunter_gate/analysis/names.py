@@ -84,9 +84,9 @@ class Scope:
         return None
 
 
-def import_bindings(module: str | None, level: int, names: list[tuple[str, str | None]]) -> list[
-    tuple[str, str]
-]:
+def import_bindings(
+    module: str | None, level: int, names: list[tuple[str, str | None]]
+) -> list[tuple[str, str]]:
     """(bound name, API prefix) pairs for a `from module import name as alias` statement.
 
     Relative imports drop their dots: `from .utils import run` binds `utils.run`,

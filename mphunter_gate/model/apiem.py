@@ -3,8 +3,10 @@
 MPHunter uses an API embedding to decide which paths through a script
 become its canonical sequences. Analysis asks us for `priority(api)` and
 walks higher-priority branches first. We define it as the cosine between
-the API's vector and one fixed direction, the mean malicious-script
-vector minus the mean benign-script vector, mapped to [0, 1]:
+the API's vector, centred on the mean of all script vectors, and one fixed
+direction, the mean malicious-script vector minus the mean benign-script
+vector, mapped to [0, 1]. (Uncentred, every FastText vector shares one
+large common component and every API gets a priority close to 1.)
 
 - it is a property of the API alone (a branch order must not depend on
   the script being ranked), stable and cheap;
@@ -27,6 +29,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mphunter_gate.model.gensim_io import save_reproducibly
+
 if TYPE_CHECKING:
     import numpy as np
     from gensim.models import FastText
@@ -41,9 +45,12 @@ def shorten(api: str, prefix_len: int) -> str:
 class Apiem:
     """A trained APIEM and its priority direction."""
 
-    def __init__(self, model: FastText, direction: np.ndarray, prefix_len: int) -> None:
+    def __init__(
+        self, model: FastText, direction: np.ndarray, center: np.ndarray, prefix_len: int
+    ) -> None:
         self.model_ = model
         self.direction_ = direction
+        self.center_ = center
         self.prefix_len = prefix_len
         self._priority = functools.lru_cache(maxsize=65536)(self._compute_priority)
 
@@ -51,7 +58,7 @@ class Apiem:
         import numpy as np
 
         token = shorten(api, self.prefix_len)
-        vec = self.model_.wv.get_vector(token)  # FastText: subwords cover unseen names
+        vec = self.model_.wv.get_vector(token) - self.center_  # subwords cover unseen names
         norm = float(np.linalg.norm(vec))
         if norm == 0.0 or not np.isfinite(norm):
             return 0.5
@@ -65,9 +72,10 @@ class Apiem:
     def save(self, model_path: Path, direction_path: Path) -> None:
         import numpy as np
 
-        self.model_.save(str(model_path), separately=[])
+        save_reproducibly(self.model_, model_path)
         with direction_path.open("wb") as fh:
-            np.save(fh, self.direction_.astype("float32"), allow_pickle=False)
+            both = np.vstack([self.direction_, self.center_]).astype("float32")
+            np.save(fh, both, allow_pickle=False)
 
     @classmethod
     def load(cls, model_path: Path, direction_path: Path, prefix_len: int) -> Apiem:
@@ -75,8 +83,10 @@ class Apiem:
         from gensim.models import FastText
 
         model = FastText.load(str(model_path))
-        direction = np.load(direction_path, allow_pickle=False)
-        return cls(model, direction, prefix_len)
+        both = np.load(direction_path, allow_pickle=False)
+        if both.ndim != 2 or both.shape != (2, model.wv.vector_size):
+            raise ValueError(f"{direction_path}: expected a (2, {model.wv.vector_size}) array")
+        return cls(model, both[0], both[1], prefix_len)
 
 
 def _doc_means(model: FastText, docs: Sequence[Sequence[str]]) -> np.ndarray:
@@ -128,4 +138,5 @@ def train_apiem(
         direction = mal.mean(axis=0)
     norm = float(np.linalg.norm(direction))
     direction = direction / norm if norm > 0 else direction
-    return Apiem(model, direction.astype("float32"), prefix_len)
+    center = np.vstack([m for m in (ben, mal) if len(m)]).mean(axis=0)
+    return Apiem(model, direction.astype("float32"), center.astype("float32"), prefix_len)

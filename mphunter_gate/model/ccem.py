@@ -10,9 +10,12 @@ refuses the cosine metric; euclidean on unit vectors ranks the same.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from mphunter_gate.model.gensim_io import save_reproducibly
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,16 +46,54 @@ class Ccem:
         words = self.known(tokens)
         if not words:
             return None
-        self.model_.random = np.random.RandomState(self.seed)
-        vec = self.model_.infer_vector(words, epochs=self.infer_epochs)
-        vec = np.asarray(vec, dtype="float64")
+        vec = np.asarray(self._infer(words), dtype="float64")
         norm = float(np.linalg.norm(vec))
         if norm == 0.0 or not np.isfinite(norm):
             return None
         return (vec / norm).astype("float32")
 
+    def _infer(self, words: list[str]) -> np.ndarray:
+        """`Doc2Vec.infer_vector` for PV-DM, minus its one irreproducible step.
+
+        gensim seeds the starting vector with Python's `hash()` of the joined
+        words, which is salted per process (PYTHONHASHSEED), so the same
+        script got a different vector in every run. We seed it from sha256
+        instead, and reset `model.random` (negative sampling) to the seed,
+        then run the same per-epoch update gensim does.
+        """
+        import numpy as np
+        from gensim.models.doc2vec_inner import train_document_dm
+
+        model = self.model_
+        size = model.dv.vector_size
+        digest = hashlib.sha256(f"{self.seed}\0{' '.join(words)}".encode()).digest()
+        start = np.random.Generator(np.random.SFC64(int.from_bytes(digest[:8], "big")))
+        doctag = ((start.random(size).astype(np.float32) - 0.5) / size).reshape(1, size)
+        lockf = np.ones(1, dtype=np.float32)
+        work = np.zeros(model.layer1_size, dtype=np.float32)
+        neu1 = np.zeros(model.layer1_size, dtype=np.float32)
+        model.random = np.random.RandomState(self.seed)
+        epochs = self.infer_epochs
+        alpha, min_alpha = model.alpha, model.min_alpha
+        delta = (alpha - min_alpha) / max(epochs - 1, 1)
+        for _ in range(epochs):
+            train_document_dm(
+                model,
+                words,
+                [0],
+                alpha,
+                work,
+                neu1,
+                learn_words=False,
+                learn_hidden=False,
+                doctag_vectors=doctag,
+                doctags_lockf=lockf,
+            )
+            alpha -= delta
+        return doctag[0]
+
     def save(self, path: Path) -> None:
-        self.model_.save(str(path), separately=[])
+        save_reproducibly(self.model_, path)
 
     @classmethod
     def load(cls, path: Path, seed: int, infer_epochs: int) -> Ccem:

@@ -91,29 +91,11 @@ class ReferenceIndex:
         scores = np.asarray(scores, dtype="float64")
         return np.clip(np.nan_to_num(scores, nan=1.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
 
-    def place(self, vectors: np.ndarray, *, exclude_malicious: Any = None) -> list[Placement]:
-        """Placement of each row of `vectors`.
-
-        `exclude_malicious(i, ref_id) -> bool` is for evaluation only: it
-        hides reference scripts of the query's own family so a training
-        script is not "close to malware" because it is itself in the set.
-        """
-        import numpy as np
-
+    def place(self, vectors: np.ndarray) -> list[Placement]:
+        """Placement of each row of `vectors` (unit vectors from CCEM)."""
         out_scores = self.outlierness(vectors)
         d_b, _ = nearest(vectors, self.benign_)
-        if exclude_malicious is None:
-            d_m, idx = nearest(vectors, self.malicious_)
-        else:
-            d_m = np.full(len(vectors), 2.0)
-            idx = np.full(len(vectors), -1)
-            for i, vec in enumerate(vectors):
-                keep = [
-                    j for j, rid in enumerate(self.malicious_ids_) if not exclude_malicious(i, rid)
-                ]
-                if keep:
-                    dd, ii = nearest(vec[None, :], self.malicious_[keep])
-                    d_m[i], idx[i] = dd[0], keep[int(ii[0])]
+        d_m, idx = nearest(vectors, self.malicious_)
         return [
             Placement(
                 outlierness=float(out_scores[i]),

@@ -16,7 +16,7 @@ nothing to say about them:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from mphunter_gate.model.ccem import Ccem
 from mphunter_gate.model.index import Placement, ReferenceIndex
@@ -38,8 +38,6 @@ class Scorer:
         self,
         paths: Sequence[str],
         token_lists: Sequence[Sequence[str]],
-        *,
-        exclude_malicious: Callable[[int, str], bool] | None = None,
     ) -> list[ScriptScore]:
         """Score many scripts at once (one GLOSH call for the batch)."""
         import numpy as np
@@ -57,14 +55,7 @@ class Scorer:
                 rows.append(i)
                 vectors.append(vec)
         if vectors:
-            exclude = None
-            if exclude_malicious is not None:
-                outer = exclude_malicious
-
-                def exclude(j: int, ref: str) -> bool:
-                    return outer(rows[j], ref)
-
-            placed = self.index.place(np.vstack(vectors), exclude_malicious=exclude)
+            placed = self.index.place(np.vstack(vectors))
             for i, placed_one in zip(rows, placed, strict=True):
                 placements[i] = placed_one
         out = []

@@ -168,11 +168,12 @@ _ORDER = {Verdict.FAIL: 0, Verdict.UNSCANNED: 1, Verdict.PASS: 2}
 
 
 def riskiest_first(findings: tuple[Finding, ...] | list[Finding]) -> list[Finding]:
-    """Failing, then unscanned, then passing; higher scores first; then by name."""
+    """Failing, then unscanned, then passing (noteworthy ones first); higher scores first."""
     return sorted(
         findings,
         key=lambda f: (
             _ORDER[f.verdict],
+            not needs_explanation(f),
             -(f.score if f.score is not None else -1.0),
             f.name.lower(),
             f.version,

@@ -101,7 +101,7 @@ def _title(finding: Finding) -> str:
     return f"mphunter-gate: {name} could not be scanned"
 
 
-def annotations(report: Report, *, root: Path | None = None) -> list[str]:
+def annotation_lines(report: Report, *, root: Path | None = None) -> list[str]:
     """Workflow commands for the failing and unscanned packages, riskiest first."""
     flagged = [f for f in riskiest_first(report.findings) if f.verdict is not Verdict.PASS]
     lines = []
@@ -190,7 +190,7 @@ def publish(
     env = os.environ if environ is None else environ
     out = stream if stream is not None else sys.stdout
     workspace = env.get("GITHUB_WORKSPACE")
-    lines = annotations(report, root=Path(workspace) if workspace else Path.cwd())
+    lines = annotation_lines(report, root=Path(workspace) if workspace else Path.cwd())
     for line in lines:
         out.write(line + "\n")
     out.flush()
@@ -214,7 +214,7 @@ class GitHubFormatter(Formatter):
     name = "github"
 
     def format(self, report: Report) -> str:
-        lines = annotations(report, root=Path.cwd())
+        lines = annotation_lines(report, root=Path.cwd())
         lines.append("::group::mphunter-gate summary")
         # The summary is printed raw inside the group; stop command processing
         # around it so no line of it can ever be read as a workflow command.

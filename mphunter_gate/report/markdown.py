@@ -24,7 +24,7 @@ from mphunter_gate.report.explain import (
 from mphunter_gate.report.text import verdict_label
 from mphunter_gate.types import Finding, Report, Verdict
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~&^=:-])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|&!~:])")
 _ICON = {Verdict.FAIL: "❌", Verdict.UNSCANNED: "⚠️", Verdict.PASS: "✅"}
 
 
@@ -80,9 +80,7 @@ def details(finding: Finding, threshold: float) -> list[str]:
         f"- **Why:** {md(finding.reason, 300)}",
     ]
     if finding.score is not None:
-        out.append(
-            f"- **Score:** {fmt_score(finding.score)} (threshold {fmt_score(threshold)})"
-        )
+        out.append(f"- **Score:** {fmt_score(finding.score)} (threshold {fmt_score(threshold)})")
     if ex.worst is not None:
         w = ex.worst
         out.append(

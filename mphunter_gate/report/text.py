@@ -7,6 +7,8 @@ thing a security tool asks people to trust.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from mphunter_gate import __version__
 from mphunter_gate.report.base import Formatter
 from mphunter_gate.report.explain import (
@@ -34,7 +36,7 @@ def verdict_label(finding: Finding) -> str:
     return finding.verdict.value
 
 
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
+def _table(rows: Sequence[tuple[str, ...]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = []
     for row in rows:
@@ -73,7 +75,8 @@ def _details(finding: Finding, threshold: float) -> list[str]:
         lines.append(f"  parse: {clean(problem, 200)}")
     for vuln in finding.vulnerabilities:
         fix = f" (fixed in {', '.join(vuln.fix_versions)})" if vuln.fix_versions else ""
-        lines.append(f"  vulnerability {clean(vuln.id)}{clean(fix)}: {clean(vuln.description, 160)}")
+        desc = clean(vuln.description, 160)
+        lines.append(f"  vulnerability {clean(vuln.id)}{clean(fix)}: {desc}")
     for note in finding.notes:
         lines.append(f"  note: {clean(note, 300)}")
     if finding.allowed_by is not None:
@@ -115,7 +118,11 @@ class TextFormatter(Formatter):
             f"{counts['total']} package(s): {counts['fail']} failed, "
             f"{counts['unscanned']} unscanned, {counts['pass']} passed"
             + (f" ({counts['allowed']} allowed)" if counts["allowed"] else "")
-            + (f", {counts['vulnerabilities']} known vulnerabilities" if counts["vulnerabilities"] else "")
+            + (
+                f", {counts['vulnerabilities']} vulnerabilities"
+                if counts["vulnerabilities"]
+                else ""
+            )
             + f". Verdict: {report.verdict.value.upper()} "
             f"(threshold {fmt_score(report.threshold)}, model {clean(report.model_version)}, "
             f"mphunter-gate {__version__})"

@@ -81,6 +81,11 @@ class DependencySource(ABC):
             bucket.append(url)
 
 
+def one_line(exc: Exception) -> str:
+    """An exception's message on one line (packaging's parse errors span three)."""
+    return str(exc).splitlines()[0].strip() if str(exc) else type(exc).__name__
+
+
 def sha256_of(value: str) -> str | None:
     """The bare lower-case sha256 hex digest in `value` ("sha256:ab..", "sha256=ab..").
 

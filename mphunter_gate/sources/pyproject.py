@@ -16,7 +16,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from mphunter_gate.sources._lines import LineFinder
-from mphunter_gate.sources.base import DependencySource
+from mphunter_gate.sources.base import DependencySource, one_line
 from mphunter_gate.types import Dependency, Origin, Unresolvable
 
 
@@ -97,7 +97,7 @@ class PyprojectSource(DependencySource):
         try:
             req = Requirement(text)
         except InvalidRequirement as exc:
-            raise self._error(f"invalid requirement {text!r}: {exc}", line) from exc
+            raise self._error(f"invalid requirement {text!r}: {one_line(exc)}", line) from exc
         if own_name is not None and canonicalize_name(req.name) == own_name:
             return  # `myproject[extra]` refers to extras that are read here anyway
         if req.url:

@@ -21,7 +21,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from mphunter_gate.errors import InputError
-from mphunter_gate.sources.base import DependencySource, sha256_of
+from mphunter_gate.sources.base import DependencySource, one_line, sha256_of
 from mphunter_gate.types import Dependency, Origin, Unresolvable
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ class RequirementsSource(DependencySource):
             req = Requirement(args)
         except InvalidRequirement as exc:
             raise InputError(
-                f"invalid requirement {args!r}: {exc}", file=file, line=lineno
+                f"invalid requirement {args!r}: {one_line(exc)}", file=file, line=lineno
             ) from exc
         if req.url:
             yield Unresolvable(args, origin, f"direct reference to {req.url}: not from an index")

@@ -1,0 +1,76 @@
+"""Throughput of the analysis stage: scripts per second and the slowest file.
+
+Usage: python bench/analysis_throughput.py DIR [DIR ...] [--glob setup.py] [--limit N]
+
+Files are read as text (bytes decoded leniently) and handed to
+`mphunter_gate.analysis.analyse`; nothing is imported or executed, so this
+is safe to point at an unpacked malware corpus (e.g. /tmp/malcorpus).
+Prints one table row per directory: files, scripts/s, mean and max
+per-file time, the slowest file, and how many files took each parse path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from mphunter_gate.analysis import analyse
+from mphunter_gate.types import Script, ScriptKind
+
+
+def _kind(path: Path) -> ScriptKind:
+    if path.name == "setup.py":
+        return ScriptKind.SETUP
+    if path.name == "__init__.py":
+        return ScriptKind.INIT
+    return ScriptKind.MODULE
+
+
+def run(folder: Path, pattern: str, limit: int | None) -> tuple[str, ...]:
+    files = sorted(folder.rglob(pattern))[:limit]
+    scripts = [
+        Script(str(p), _kind(p), p.read_bytes().decode("utf-8", "surrogateescape")) for p in files
+    ]
+    modes: Counter[str] = Counter()
+    slowest, slowest_file = 0.0, ""
+    start = time.perf_counter()
+    for script in scripts:
+        t0 = time.perf_counter()
+        result = analyse(script)
+        elapsed = time.perf_counter() - t0
+        modes[result.parse.value] += 1
+        if elapsed > slowest:
+            slowest, slowest_file = elapsed, script.path
+    total = time.perf_counter() - start
+    n = len(scripts)
+    rate = n / total if total else 0.0
+    return (
+        str(folder),
+        str(n),
+        f"{rate:.0f}",
+        f"{1000 * total / max(n, 1):.2f}",
+        f"{1000 * slowest:.1f}",
+        " ".join(f"{k}={v}" for k, v in sorted(modes.items())),
+        slowest_file,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dirs", nargs="+", type=Path)
+    parser.add_argument("--glob", default="*.py", help="file pattern (default: *.py)")
+    parser.add_argument("--limit", type=int, default=None, help="at most N files per folder")
+    args = parser.parse_args(argv)
+    header = ("folder", "files", "scripts/s", "mean ms", "max ms", "parse", "slowest file")
+    rows = [header] + [run(d, args.glob, args.limit) for d in args.dirs]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for row in rows:
+        sys.stdout.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

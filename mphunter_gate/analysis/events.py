@@ -1,0 +1,370 @@
+"""From expressions to events: API calls, callees to inline, decoded payloads.
+
+An event is what a walk emits or follows at one point of a basic block, in
+Python's evaluation order (arguments before the call that receives them, so
+`os.system(base64.b64decode(x))` gives `base64.b64decode` then `os.system`).
+This is also where names become full API names (through `names.Scope`), where
+string constants are decoded statically (through `decode.Evaluator`), and where
+`exec`/`eval`/`compile` of a decodable constant is analysed recursively.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from mphunter_gate.analysis.callgraph import COMMAND_METHODS, Program
+from mphunter_gate.analysis.decode import DECODERS, Evaluator, Value, as_text, preview
+from mphunter_gate.analysis.names import Binding, Scope
+from mphunter_gate.types import ApiCall, Decoded
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    """A call to an API (anything not defined in the script)."""
+
+    api: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Inline:
+    """A call to a function of the script: the walk continues inside it."""
+
+    target: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Payload:
+    """The canonical walks of a statically decoded payload, run by exec/eval/compile here."""
+
+    dfs: tuple[ApiCall, ...]
+    bfs: tuple[ApiCall, ...]
+
+
+Event = Api | Inline | Payload
+
+#: Calls that run a string as code.
+EXEC_APIS = frozenset({"exec", "eval", "compile", "execfile"})
+#: Calls whose result names a module (`__import__('os').system` -> `os.system`).
+IMPORT_APIS = frozenset({"__import__", "importlib.import_module"})
+#: Method names worth trying to evaluate even on an unnamed receiver (`''.join(...)`).
+_EVAL_METHODS = frozenset({"join", "decode", "encode"})
+
+_LEAF = (ast.Constant, ast.Name)
+
+PayloadAnalyser = Callable[[str, int], "Payload | None"]
+
+
+@dataclass
+class Context:
+    """What every extractor of one script shares: where results go and the bounds."""
+
+    path: str
+    analyse_payload: PayloadAnalyser
+    decoded: list[Decoded] = field(default_factory=list)
+    #: When set (inside a decoded payload), every call carries this line of the outer file.
+    fixed_line: int | None = None
+    #: Known constant values per scope qualname, filled in source order.
+    values: dict[str, dict[str, Value]] = field(default_factory=dict)
+
+    #: Added to every line (the tolerant pass parses one logical line at a time).
+    line_offset: int = 0
+
+    def line(self, line: int) -> int:
+        return self.fixed_line if self.fixed_line is not None else line + self.line_offset
+
+
+class Extractor:
+    """Turns the statements and expressions of one scope into events."""
+
+    def __init__(self, program: Program, scope: Scope, ctx: Context) -> None:
+        self.program = program
+        self.scope = scope
+        self.ctx = ctx
+        self.evaluator = Evaluator(self.api_name, self.lookup_value)
+        self._covered: set[int] = set()
+
+    # -- values and names ---------------------------------------------------------------
+
+    def lookup_value(self, name: str) -> Value | None:
+        scope: Scope | None = self.scope
+        while scope is not None:
+            found = self.ctx.values.get(scope.qualname, {}).get(name)
+            if found is not None:
+                return found
+            scope = scope.parent
+        return None
+
+    def api_name(self, node: ast.expr) -> str | None:
+        b = self.resolve(node)
+        return b.target if b is not None and b.kind == "api" else None
+
+    def resolve(self, node: ast.expr) -> Binding | None:
+        """What an expression names: an API, a local function or a local class."""
+        if isinstance(node, ast.Name):
+            return self.scope.lookup(node.id)
+        if isinstance(node, ast.Attribute):
+            return self._resolve_attribute(node)
+        if isinstance(node, ast.Call):
+            return self._resolve_call_value(node)
+        return None
+
+    def _resolve_attribute(self, node: ast.Attribute) -> Binding | None:
+        value, attr = node.value, node.attr
+        owner = self.scope.owner_class
+        if owner is not None and isinstance(value, ast.Name) and value.id == self.scope.self_name:
+            return self._member(owner, attr, include_self=True)
+        if owner is not None and _is_super_call(value):
+            return self._member(owner, attr, include_self=False)
+        base = self.resolve(value)
+        if base is None:
+            return None
+        if base.kind == "api":
+            return Binding("api", f"{base.target}.{attr}")
+        if base.kind == "class":
+            method = self.program.find_method(base.target, attr)
+            return Binding("func", method) if method is not None else None
+        return None
+
+    def _member(self, class_qn: str, attr: str, *, include_self: bool) -> Binding | None:
+        """`self.attr` / `super().attr` inside a method of `class_qn`."""
+        if include_self:
+            method = self.program.find_method(class_qn, attr)
+            if method is not None:
+                return Binding("func", method)
+        else:
+            info = self.program.classes.get(class_qn)
+            for base in info.bases if info is not None else []:
+                if isinstance(base, ast.Name):
+                    b = info.outer.lookup(base.id) if info is not None else None
+                    if b is not None and b.kind == "class":
+                        method = self.program.find_method(b.target, attr)
+                        if method is not None:
+                            return Binding("func", method)
+        bases = self.program.api_bases(class_qn)
+        if bases:
+            return Binding("api", f"{bases[0]}.{attr}")
+        return None
+
+    def _resolve_call_value(self, node: ast.Call) -> Binding | None:
+        """`getattr(os, 'system')` and `__import__('os')` name something statically."""
+        fn = self.api_name(node.func)
+        if fn == "getattr" and len(node.args) >= 2:
+            name = self.evaluator.eval(node.args[1])
+            if name is None or not isinstance(name.data, str) or not name.data.isidentifier():
+                return None
+            base = self.resolve(node.args[0])
+            if base is not None and base.kind == "api":
+                return Binding("api", f"{base.target}.{name.data}")
+            if base is not None and base.kind == "class":
+                method = self.program.find_method(base.target, name.data)
+                return Binding("func", method) if method is not None else None
+            return None
+        if fn in IMPORT_APIS and node.args:
+            mod = self.evaluator.eval(node.args[0])
+            if mod is not None and isinstance(mod.data, str) and mod.data:
+                return Binding("api", mod.data)
+        return None
+
+    # -- statements -----------------------------------------------------------------------
+
+    def simple_statement(self, stmt: ast.stmt, out: list[Event]) -> None:
+        """Events of a statement with no control flow of its own, in evaluation order."""
+        if isinstance(stmt, ast.Assign):
+            self.expr(stmt.value, out)
+            for target in stmt.targets:
+                self.expr(target, out)
+            if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                self.assign(stmt.targets[0].id, stmt.value)
+            return
+        if isinstance(stmt, ast.AnnAssign):
+            if stmt.value is not None:
+                self.expr(stmt.value, out)
+                if isinstance(stmt.target, ast.Name):
+                    self.assign(stmt.target.id, stmt.value)
+            return
+        for child in ast.iter_child_nodes(stmt):
+            if isinstance(child, ast.expr):
+                self.expr(child, out)
+
+    def assign(self, name: str, value: ast.expr) -> None:
+        """Track `name = <API reference>` as an alias and `name = <constant>` as a value."""
+        values = self.ctx.values.setdefault(self.scope.qualname, {})
+        if isinstance(value, ast.Name | ast.Attribute | ast.Call):
+            ref = self.resolve(value)
+            if ref is not None:
+                self.scope.bind_local(name, ref.kind, ref.target)
+        known = self.evaluator.eval(value)
+        if known is not None:
+            values[name] = known
+        else:
+            values.pop(name, None)
+
+    # -- expressions ----------------------------------------------------------------------
+
+    def expr(self, node: ast.expr, out: list[Event]) -> None:
+        # Hot path (obfuscated files hold huge arithmetic trees): common node types are
+        # unpacked by hand, ast.iter_child_nodes being several times slower, and leaves
+        # (names, constants) are skipped before the recursive call, not after it.
+        if isinstance(node, _LEAF):
+            return
+        if isinstance(node, ast.Call):
+            self.call(node, out)
+        elif isinstance(node, ast.BinOp):
+            if not isinstance(node.left, _LEAF):
+                self.expr(node.left, out)
+            if not isinstance(node.right, _LEAF):
+                self.expr(node.right, out)
+        elif isinstance(node, ast.Attribute | ast.Starred | ast.FormattedValue):
+            if not isinstance(node.value, _LEAF):
+                self.expr(node.value, out)
+        elif isinstance(node, ast.UnaryOp):
+            if not isinstance(node.operand, _LEAF):
+                self.expr(node.operand, out)
+        elif isinstance(node, ast.List | ast.Tuple | ast.Set):
+            for elt in node.elts:
+                if not isinstance(elt, _LEAF):
+                    self.expr(elt, out)
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=False):
+                if key is not None and not isinstance(key, _LEAF):
+                    self.expr(key, out)
+                if not isinstance(value, _LEAF):
+                    self.expr(value, out)
+        elif isinstance(node, ast.Subscript):
+            self.expr(node.value, out)
+            self.expr(node.slice, out)
+        elif isinstance(node, ast.Compare):
+            self.expr(node.left, out)
+            for comp in node.comparators:
+                self.expr(comp, out)
+        elif isinstance(node, ast.BoolOp | ast.JoinedStr):
+            for value in node.values:
+                self.expr(value, out)
+        elif isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+            for gen in node.generators:
+                self.expr(gen.iter, out)
+                for cond in gen.ifs:
+                    self.expr(cond, out)
+            if isinstance(node, ast.DictComp):
+                self.expr(node.key, out)
+                self.expr(node.value, out)
+            else:
+                self.expr(node.elt, out)
+        else:
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.expr):
+                    self.expr(child, out)
+                elif isinstance(child, ast.keyword):
+                    self.expr(child.value, out)
+                elif isinstance(child, ast.arguments):
+                    for default in child.defaults + [d for d in child.kw_defaults if d]:
+                        self.expr(default, out)
+
+    def call(self, node: ast.Call, out: list[Event]) -> None:
+        func = node.func
+        ref = self.resolve(func)
+        api = ref.target if ref is not None and ref.kind == "api" else None
+        payload = self._decode(node, api, func)
+        if isinstance(func, ast.Attribute):
+            if not _is_super_call(func.value):  # `super().run()` names the base's method
+                self.expr(func.value, out)
+        elif not isinstance(func, ast.Name):
+            self.expr(func, out)
+        for arg in node.args:
+            self.expr(arg, out)
+        for kw in node.keywords:
+            self.expr(kw.value, out)
+        line = node.lineno
+        if ref is None:
+            if isinstance(func, ast.Attribute):
+                out.append(Api(func.attr, line))
+            elif isinstance(func, ast.Name):
+                out.append(Api(func.id, line))
+        elif ref.kind == "api":
+            out.append(Api(ref.target, line))
+        elif ref.kind == "func":
+            out.append(Inline(ref.target, line))
+        else:
+            init = self.program.find_method(ref.target, "__init__")
+            if init is not None:
+                out.append(Inline(init, line))
+        if payload is not None:
+            out.append(payload)
+        self._callbacks(node, out)
+        if api is not None and (
+            api.rsplit(".", 1)[-1] == "setup" or any(kw.arg == "cmdclass" for kw in node.keywords)
+        ):
+            for class_qn in self._class_refs(node):
+                for name in COMMAND_METHODS:
+                    method = self.program.find_method(class_qn, name)
+                    if method is not None:
+                        out.append(Inline(method, line))
+
+    def _callbacks(self, node: ast.Call, out: list[Event]) -> None:
+        """Functions passed as arguments (`atexit.register(f)`, `Thread(target=f)`) run too."""
+        for arg in [*node.args, *(kw.value for kw in node.keywords)]:
+            if isinstance(arg, ast.Name | ast.Attribute):
+                ref = self.resolve(arg)
+                if ref is not None and ref.kind == "func":
+                    out.append(Inline(ref.target, node.lineno))
+
+    def _class_refs(self, node: ast.Call) -> list[str]:
+        """Local classes named in a setup() call, also through a module-level dict variable."""
+        found: list[str] = []
+        seen: set[str] = set()
+        todo: list[ast.AST] = [*node.args, *(kw.value for kw in node.keywords)]
+        budget = 10_000
+        while todo and budget > 0:
+            budget -= 1
+            item = todo.pop(0)
+            if isinstance(item, ast.Name):
+                b = self.scope.lookup(item.id)
+                if b is not None and b.kind == "class":
+                    if b.target not in found:
+                        found.append(b.target)
+                elif b is None and item.id not in seen and item.id in self.program.assigns:
+                    seen.add(item.id)
+                    todo.append(self.program.assigns[item.id])
+                continue
+            todo.extend(ast.iter_child_nodes(item))
+        return found
+
+    # -- decoding -------------------------------------------------------------------------
+
+    def _decode(self, node: ast.Call, api: str | None, func: ast.expr) -> Payload | None:
+        """Record a decodable literal at this call; analyse it if this call executes it."""
+        if id(node) in self._covered:
+            return None
+        if api in EXEC_APIS and node.args:
+            value = self.evaluator.eval(node.args[0])
+            text = as_text(value.data) if value is not None else None
+            if value is None or text is None:
+                return None
+            self._record(value, text, value.method or "literal", node.args[0])
+            return self.ctx.analyse_payload(text, self.ctx.line(value.line))
+        named = api in DECODERS or api in ("codecs.decode", "codecs.encode")
+        if not named and not (isinstance(func, ast.Attribute) and func.attr in _EVAL_METHODS):
+            return None
+        value = self.evaluator.eval(node)
+        if value is None or not value.method:
+            return None
+        text = as_text(value.data)
+        if text is not None:
+            self._record(value, text, value.method, node)
+        return None
+
+    def _record(self, value: Value, text: str, method: str, node: ast.AST) -> None:
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Call):
+                self._covered.add(id(sub))
+        line = self.ctx.line(value.line)
+        self.ctx.decoded.append(Decoded(self.ctx.path, line, method, preview(text)))
+
+
+def _is_super_call(node: ast.expr) -> bool:
+    func = node.func if isinstance(node, ast.Call) else None
+    return isinstance(func, ast.Name) and func.id == "super"

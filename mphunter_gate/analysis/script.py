@@ -1,0 +1,179 @@
+"""One script in, one ScriptAnalysis out: choose the parse path, bound the cost.
+
+The order is: `ast` (when the code part of the text is small enough to parse
+within budget), then the tolerant token pass, then an explicit FAILED result.
+A RecursionError from a very deep tree (the parser accepts more nesting than
+our recursive visitors) is treated like a parse failure, so hostile nesting
+lands in the token pass rather than crashing the gate. Decoded payloads run
+through the same function with `depth + 1`, sharing the deadline.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from mphunter_gate.analysis import limits
+from mphunter_gate.analysis.callgraph import collect
+from mphunter_gate.analysis.cfg import CFG, build
+from mphunter_gate.analysis.events import Api, Context, Payload
+from mphunter_gate.analysis.fallback import token_events
+from mphunter_gate.analysis.walk import Priority, Walker
+from mphunter_gate.types import ApiCall, Decoded, ParseMode, Script, ScriptAnalysis
+
+log = logging.getLogger(__name__)
+
+GRAPH_MODES = ("cfg+cg", "cg")
+# A long one-line string literal (escapes allowed): cheap for the parser however long it is.
+_LONG_LITERAL = re.compile(
+    r"""(['"])(?:[^'"\\\n]|\\.){""" + str(limits.LONG_LITERAL_RUN) + r""",}\1"""
+)
+_PARSE_ERRORS = (SyntaxError, ValueError, MemoryError, RecursionError, UnicodeError)
+
+
+@dataclass(frozen=True)
+class Options:
+    graph_mode: str
+    priority: Priority | None
+    max_decode_depth: int
+    deadline: float
+
+
+@dataclass(frozen=True)
+class _Result:
+    parse: ParseMode
+    sequences: tuple[tuple[ApiCall, ...], ...]
+    error: str | None = None
+
+
+def _code_size(text: str) -> int:
+    """Length of the text without long string literals (big literals parse fast)."""
+    if len(text) <= limits.MAX_AST_CODE_CHARS:
+        return len(text)
+    return len(_LONG_LITERAL.sub("''", text))
+
+
+def _sanitize(text: str) -> str:
+    """Lone surrogates (from lenient decoding of non-UTF-8 bytes) break `ast.parse`."""
+    return text.encode("utf-8", "replace").decode("utf-8", "replace")
+
+
+def _parse(text: str) -> tuple[ast.Module | None, str | None]:
+    if _code_size(text) > limits.MAX_AST_CODE_CHARS:
+        return None, f"too large for ast ({len(text)} chars)"
+    try:
+        return ast.parse(text), None
+    except UnicodeEncodeError:
+        text = _sanitize(text)
+    except _PARSE_ERRORS as exc:
+        return None, _describe(exc)
+    try:
+        return ast.parse(text), None
+    except _PARSE_ERRORS as exc:
+        return None, _describe(exc)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"{type(exc).__name__}: {exc.msg} (line {exc.lineno})"
+    if isinstance(exc, RecursionError | MemoryError):
+        return f"{type(exc).__name__}: nesting too deep"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def analyse_text(
+    text: str,
+    path: str,
+    opts: Options,
+    *,
+    depth: int,
+    decoded: list[Decoded],
+    fixed_line: int | None,
+) -> _Result:
+    """Analyse source text (a file or a decoded payload) into its canonical sequences."""
+    text = text[: limits.MAX_TEXT_CHARS]
+
+    def payload(code: str, line: int) -> Payload | None:
+        if depth >= opts.max_decode_depth or time.monotonic() > opts.deadline:
+            return None
+        sub = analyse_text(code, path, opts, depth=depth + 1, decoded=decoded, fixed_line=line)
+        if sub.parse is ParseMode.FAILED or not sub.sequences:
+            return None
+        return Payload(sub.sequences[0], sub.sequences[-1])
+
+    tree, error = _parse(text)
+    if tree is not None:
+        ctx = Context(path, payload, decoded, fixed_line)
+        mark = len(decoded)
+        try:
+            program = collect(tree)
+            cfgs: dict[str, CFG] = {q: build(program, f, ctx) for q, f in program.functions.items()}
+            walker = Walker(
+                cfgs,
+                path=path,
+                graph_mode=opts.graph_mode,
+                priority=opts.priority,
+                deadline=opts.deadline,
+                fixed_line=fixed_line,
+            )
+            dfs, bfs = walker.sequences()
+            if walker.truncated:
+                log.warning("%s: sequence truncated (size or time budget)", path)
+            return _Result(ParseMode.AST, (dfs, bfs))
+        except RecursionError:
+            del decoded[mark:]
+            error = "RecursionError: tree too deep for the call-graph pass"
+    ctx = Context(path, payload, decoded, fixed_line)
+    events = token_events(text, ctx, opts.deadline)
+    calls: list[ApiCall] = []
+    bfs_calls: list[ApiCall] = []
+    for event in events:
+        if isinstance(event, Api):
+            call = ApiCall(event.api, path, fixed_line if fixed_line is not None else event.line)
+            calls.append(call)
+            bfs_calls.append(call)
+        elif isinstance(event, Payload):
+            calls.extend(event.dfs)
+            bfs_calls.extend(event.bfs)
+    if not calls:
+        return _Result(ParseMode.FAILED, (), f"{error}; the tolerant pass found no calls")
+    log.info("%s: parsed with the tolerant token pass (%s)", path, error)
+    return _Result(ParseMode.TOKENS, (tuple(calls), tuple(bfs_calls)))
+
+
+def _dedupe(decoded: list[Decoded]) -> tuple[Decoded, ...]:
+    seen: dict[tuple[int, str, str], Decoded] = {}
+    for d in decoded:
+        seen.setdefault((d.line, d.method, d.preview), d)
+    return tuple(seen.values())
+
+
+def analyse(
+    script: Script,
+    *,
+    graph_mode: str = "cfg+cg",
+    priority: Priority | None = None,
+    max_decode_depth: int = 3,
+) -> ScriptAnalysis:
+    """Canonical API-call sequences of one install/import-time script, never running it."""
+    if graph_mode not in GRAPH_MODES:
+        raise ValueError(f"graph_mode must be one of {GRAPH_MODES}, not {graph_mode!r}")
+    opts = Options(graph_mode, priority, max_decode_depth, time.monotonic() + limits.TIME_BUDGET_S)
+    decoded: list[Decoded] = []
+    try:
+        result = analyse_text(
+            script.text, script.path, opts, depth=0, decoded=decoded, fixed_line=None
+        )
+    except RecursionError:
+        result = _Result(ParseMode.FAILED, (), "RecursionError: input nested too deeply")
+    return ScriptAnalysis(
+        path=script.path,
+        kind=script.kind,
+        parse=result.parse,
+        sequences=result.sequences,
+        decoded=_dedupe(decoded),
+        error=result.error,
+    )

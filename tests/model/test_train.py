@@ -1,0 +1,109 @@
+"""train -> load -> score on a synthetic corpus."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+
+from mphunter_gate.model import Detector, Manifest, train
+from mphunter_gate.model.train import ARTIFACTS
+from tests.model.synthetic import FAST, MALICIOUS_APIS
+
+warnings.filterwarnings("ignore", message="Clusterer does not have any defined clusters")
+
+
+def test_round_trip_writes_verified_manifest(trained: Path) -> None:
+    manifest = Manifest.read(trained)
+    assert set(manifest.artifacts) == set(ARTIFACTS)
+    manifest.verify(trained)  # does not raise
+    detector = Detector.load(trained)
+    assert detector.model_version == manifest.model_version
+    assert detector.threshold == manifest.threshold
+    assert 0.0 <= detector.threshold <= 1.0
+    assert manifest.params["vector_size"] == FAST.vector_size
+    assert manifest.provenance["source"] == "synthetic test corpus"
+    for key in ("calibration", "at_threshold", "roc_auc", "family_recall"):
+        assert key in manifest.validation
+    raw = json.loads((trained / "manifest.json").read_text())
+    assert raw["model_version"].startswith("mph-")
+
+
+def test_scores_are_bounded_and_shaped(trained: Path, corpus) -> None:
+    detector = Detector.load(trained)
+    benign, malicious = corpus
+    for doc in (*benign[:10], *malicious[:10]):
+        result = detector.score(doc.id, list(doc.tokens))
+        assert result.path == doc.id
+        assert 0.0 <= result.score <= 1.0
+        assert 0.0 <= result.outlierness <= 1.0
+        assert 0.0 <= result.benign_distance <= 2.0
+        assert 0.0 <= result.malicious_distance <= 2.0
+
+
+def test_same_script_twice_scores_identically(trained: Path, corpus) -> None:
+    detector = Detector.load(trained)
+    tokens = list(corpus[1][0].tokens)
+    first = detector.score("x/setup.py", tokens)
+    detector.score("other/setup.py", list(corpus[0][3].tokens))  # disturb any state
+    second = detector.score("x/setup.py", tokens)
+    assert first == second
+    assert detector.score_many(["x/setup.py"], [tokens])[0] == first
+    assert Detector.load(trained).score("x/setup.py", tokens) == first
+
+
+def test_malicious_looking_scores_above_benign_looking(trained: Path, corpus) -> None:
+    detector = Detector.load(trained)
+    benign, _ = corpus
+    payload = ["base64.b64decode", "builtins.exec", "os.system", "request.urlopen", "socket.socket"]
+    assert set(payload) <= set(MALICIOUS_APIS)
+    bad = detector.score("evil/setup.py", payload).score
+    benign_scores = [detector.score(d.id, list(d.tokens)).score for d in benign[:40]]
+    assert bad > max(benign_scores)
+
+
+def test_no_api_calls_scores_zero_and_unknown_apis_are_outliers(trained: Path) -> None:
+    detector = Detector.load(trained)
+    empty = detector.score("pkg/__init__.py", [])
+    assert empty.score == 0.0
+    assert empty.nearest_malicious is None
+    unknown = detector.score("pkg/setup.py", ["never.seen", "nowhere.else"])
+    assert unknown.outlierness == 1.0
+    assert unknown.score > 0.0
+
+
+def test_priority_is_deterministic_and_bounded(trained: Path) -> None:
+    detector = Detector.load(trained)
+    for api in ("os.system", "subprocess.Popen", "a.b.c.d.path.join", "totally_new_api"):
+        value = detector.priority(api)
+        assert 0.0 <= value <= 1.0
+        assert value == detector.priority(api)
+    # prefix shortening: the full dotted name and its last two parts are the same token
+    assert detector.priority("os.path.join") == detector.priority("path.join")
+
+
+def test_training_is_reproducible(tmp_path: Path, corpus, trained: Path) -> None:
+    benign, malicious = corpus
+    again = train(benign, malicious, tmp_path, FAST, {"source": "synthetic test corpus"})
+    assert again.artifacts == Manifest.read(trained).artifacts
+    assert again.model_version == Manifest.read(trained).model_version
+
+
+def test_priority_direction_points_towards_malicious(trained: Path) -> None:
+    detector = Detector.load(trained)
+    assert detector.priority("os.system") > detector.priority("setuptools.find_packages")
+
+
+def test_rejects_mislabelled_input(tmp_path: Path, corpus) -> None:
+    benign, malicious = corpus
+    with pytest.raises(ValueError, match="labelled otherwise"):
+        train(benign + malicious[:1], malicious, tmp_path, FAST, {})
+
+
+def test_loads_a_copied_models_dir(tmp_path: Path, trained: Path) -> None:
+    copy = tmp_path / "models"
+    shutil.copytree(trained, copy)
+    assert Detector.load(copy).model_version == Manifest.read(trained).model_version

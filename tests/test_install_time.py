@@ -1,0 +1,289 @@
+"""Which files of a package run at install or import time (mphunter_gate.install_time).
+
+Packages are fixture sdists and wheels assembled from texts written here
+(conftest's make_sdist/make_wheel) and read through archive.open_tree, the
+same way the gate reads a download.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+import pytest
+from conftest import make_sdist, make_wheel
+
+from mphunter_gate import install_time
+from mphunter_gate.archive import DirTree, Tree, open_tree
+from mphunter_gate.errors import ArchiveError
+from mphunter_gate.types import ScriptKind
+
+SETUP = "from setuptools import setup\nsetup(name='demo')\n"
+
+
+def _sdist(tmp_path: Path, files: dict[str, str | bytes], name: str = "demo") -> Tree:
+    path = make_sdist(tmp_path, name, "1.0", files)
+    return open_tree(path.read_bytes(), path.name)
+
+
+def _picked(tree: Tree, mode: str = "all_files") -> dict[str, ScriptKind]:
+    return {s.path: s.kind for s in install_time.select(tree, mode)}
+
+
+def test_setup_py_first_then_package_init_and_imported_modules(tmp_path: Path) -> None:
+    tree = _sdist(
+        tmp_path,
+        {
+            "setup.py": SETUP,
+            "demo/__init__.py": "from .core import run\nfrom demo import helpers\nimport os\n",
+            "demo/core.py": "def run(): pass\n",
+            "demo/helpers.py": "X = 1\n",
+            "demo/unused.py": "Y = 2\n",
+        },
+    )
+    scripts = install_time.select(tree)
+    assert [(s.path, s.kind) for s in scripts] == [
+        ("demo-1.0/setup.py", ScriptKind.SETUP),
+        ("demo-1.0/demo/__init__.py", ScriptKind.INIT),
+        ("demo-1.0/demo/core.py", ScriptKind.MODULE),
+        ("demo-1.0/demo/helpers.py", ScriptKind.MODULE),
+    ]
+    assert scripts[0].text == SETUP
+
+
+def test_relative_from_import_of_submodule_and_subpackage(tmp_path: Path) -> None:
+    tree = _sdist(
+        tmp_path,
+        {
+            "demo/__init__.py": "from . import payload\nfrom .sub import thing\n",
+            "demo/payload.py": "import base64\n",
+            "demo/sub/__init__.py": "",
+            "demo/sub/thing.py": "Z = 3\n",
+        },
+    )
+    picked = _picked(tree)
+    assert picked == {
+        "demo-1.0/demo/__init__.py": ScriptKind.INIT,
+        "demo-1.0/demo/payload.py": ScriptKind.MODULE,
+        "demo-1.0/demo/sub/__init__.py": ScriptKind.MODULE,
+        "demo-1.0/demo/sub/thing.py": ScriptKind.MODULE,
+    }
+
+
+def test_dynamic_import_with_literal_name_is_followed(tmp_path: Path) -> None:
+    tree = _sdist(
+        tmp_path,
+        {
+            "demo/__init__.py": "import importlib\nimportlib.import_module('demo._impl')\n",
+            "demo/_impl.py": "import socket\n",
+        },
+    )
+    assert "demo-1.0/demo/_impl.py" in _picked(tree)
+
+
+def test_py2_init_is_followed_by_the_regex_fallback(tmp_path: Path) -> None:
+    tree = _sdist(
+        tmp_path,
+        {
+            "demo/__init__.py": "print 'hello'\nfrom demo.compat import x\n",
+            "demo/compat.py": "x = 1\n",
+        },
+    )
+    assert "demo-1.0/demo/compat.py" in _picked(tree)
+
+
+def test_setup_py_local_helper_import_is_followed(tmp_path: Path) -> None:
+    tree = _sdist(
+        tmp_path,
+        {
+            "setup.py": "import _build_helpers\nfrom setuptools import setup\nsetup()\n",
+            "_build_helpers.py": "import subprocess\n",
+        },
+    )
+    assert _picked(tree) == {
+        "demo-1.0/setup.py": ScriptKind.SETUP,
+        "demo-1.0/_build_helpers.py": ScriptKind.MODULE,
+    }
+
+
+def test_package_init_imported_by_setup_py_is_still_an_init(tmp_path: Path) -> None:
+    tree = _sdist(
+        tmp_path,
+        {"setup.py": "from demo import __version__\n", "demo/__init__.py": "__version__ = '1'\n"},
+    )
+    assert _picked(tree)["demo-1.0/demo/__init__.py"] is ScriptKind.INIT
+
+
+def test_src_layout(tmp_path: Path) -> None:
+    tree = _sdist(
+        tmp_path,
+        {
+            "setup.py": SETUP,
+            "src/demo/__init__.py": "from demo.net import beacon\n",
+            "src/demo/net.py": "def beacon(): pass\n",
+        },
+    )
+    assert _picked(tree) == {
+        "demo-1.0/setup.py": ScriptKind.SETUP,
+        "demo-1.0/src/demo/__init__.py": ScriptKind.INIT,
+        "demo-1.0/src/demo/net.py": ScriptKind.MODULE,
+    }
+
+
+def test_pth_file_is_picked(tmp_path: Path) -> None:
+    tree = _sdist(
+        tmp_path,
+        {"setup.py": SETUP, "demo_hook.pth": "import os; os.system('true')\n"},
+    )
+    assert _picked(tree)["demo-1.0/demo_hook.pth"] is ScriptKind.PTH
+
+
+def test_in_tree_backend_via_backend_path(tmp_path: Path) -> None:
+    pyproject = (
+        "[build-system]\nrequires = []\n"
+        'build-backend = "backend"\nbackend-path = ["_custom_build"]\n'
+    )
+    tree = _sdist(
+        tmp_path,
+        {
+            "pyproject.toml": pyproject,
+            "_custom_build/backend.py": "from _helper import go\n",
+            "_custom_build/_helper.py": "def go(): pass\n",
+        },
+    )
+    assert _picked(tree) == {
+        "demo-1.0/_custom_build/backend.py": ScriptKind.BACKEND,
+        "demo-1.0/_custom_build/_helper.py": ScriptKind.MODULE,
+    }
+
+
+def test_in_tree_backend_in_an_unpacked_folder(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[build-system]\nbuild-backend = "build_me:api"\nbackend-path = ["."]\n'
+    )
+    (tmp_path / "build_me.py").write_text("api = None\n")
+    assert _picked(DirTree(tmp_path)) == {"build_me.py": ScriptKind.BACKEND}
+
+
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        '[build-system]\nbuild-backend = "setuptools.build_meta"\n',  # standard backend
+        "build-system = 1\n",
+        "[build-system\n",  # not TOML
+    ],
+)
+def test_no_in_tree_backend(tmp_path: Path, pyproject: str) -> None:
+    tree = _sdist(tmp_path, {"pyproject.toml": pyproject, "setuptools/build_meta.py": "x\n"})
+    assert install_time.select(tree) == ()
+
+
+def test_tests_and_docs_folders_are_skipped(tmp_path: Path) -> None:
+    tree = _sdist(
+        tmp_path,
+        {
+            "setup.py": SETUP,
+            "tests/__init__.py": "import demo\n",
+            "docs/__init__.py": "",
+            "examples/__init__.py": "",
+            "demo/__init__.py": "",
+        },
+    )
+    assert sorted(_picked(tree)) == ["demo-1.0/demo/__init__.py", "demo-1.0/setup.py"]
+
+
+def test_wheel_layout_has_no_root_folder(tmp_path: Path) -> None:
+    path = make_wheel(
+        tmp_path,
+        "demo",
+        "1.0",
+        {"demo/__init__.py": "from ._c import f\n", "demo/_c.py": "def f(): pass\n"},
+    )
+    tree = open_tree(path.read_bytes(), path.name)
+    assert _picked(tree) == {
+        "demo/__init__.py": ScriptKind.INIT,
+        "demo/_c.py": ScriptKind.MODULE,
+    }
+
+
+def test_folder_holding_a_single_package_is_not_an_sdist_root(tmp_path: Path) -> None:
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "__init__.py").write_text("from . import x\n")
+    (tmp_path / "demo" / "x.py").write_text("")
+    assert _picked(DirTree(tmp_path)) == {
+        "demo/__init__.py": ScriptKind.INIT,
+        "demo/x.py": ScriptKind.MODULE,
+    }
+
+
+def test_setup_only_mode(tmp_path: Path) -> None:
+    tree = _sdist(
+        tmp_path,
+        {"setup.py": SETUP, "demo/__init__.py": "", "x.pth": "import os\n"},
+    )
+    assert _picked(tree, "setup_only") == {"demo-1.0/setup.py": ScriptKind.SETUP}
+
+
+def test_nothing_to_scan(tmp_path: Path) -> None:
+    tree = _sdist(tmp_path, {"README.md": "hi\n", "pyproject.toml": "[project]\nname='demo'\n"})
+    assert install_time.select(tree) == ()
+
+
+def test_import_budget_bounds_followed_modules(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {f"demo/m{i}.py": "" for i in range(30)}
+    files["demo/__init__.py"] = "".join(f"from . import m{i}\n" for i in range(30))
+    picked = _picked(_sdist(tmp_path, files))
+    assert len(picked) == 1 + install_time.MAX_IMPORTED
+
+
+def test_non_utf8_setup_is_decoded(tmp_path: Path) -> None:
+    tree = _sdist(tmp_path, {"setup.py": b"# Ren\xe9\nfrom setuptools import setup\n"})
+    (script,) = install_time.select(tree)
+    assert script.text.startswith("# René")
+
+
+def _tar_gz(members: list[tarfile.TarInfo | tuple[str, str]]) -> Tree:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for m in members:
+            if isinstance(m, tarfile.TarInfo):
+                tar.addfile(m)
+            else:
+                data = m[1].encode()
+                ti = tarfile.TarInfo(m[0])
+                ti.size = len(data)
+                tar.addfile(ti, io.BytesIO(data))
+    return open_tree(buf.getvalue(), "demo-1.0.tar.gz")
+
+
+def _link(name: str, target: str) -> tarfile.TarInfo:
+    ti = tarfile.TarInfo(name)
+    ti.type = tarfile.SYMTYPE
+    ti.linkname = target
+    return ti
+
+
+@pytest.mark.parametrize(
+    "link", ["demo-1.0/setup.py", "demo-1.0/demo/__init__.py", "demo-1.0/evil.pth"]
+)
+def test_install_time_file_that_is_a_link_makes_the_package_unreadable(link: str) -> None:
+    tree = _tar_gz(
+        [
+            ("demo-1.0/PKG-INFO", "Metadata-Version: 2.1\n"),
+            ("demo-1.0/innocent.txt", "import os\n"),
+            _link(link, "innocent.txt"),
+        ]
+    )
+    with pytest.raises(ArchiveError, match="link"):
+        install_time.select(tree)
+
+
+def test_link_elsewhere_is_harmless() -> None:
+    tree = _tar_gz(
+        [
+            ("demo-1.0/setup.py", SETUP),
+            _link("demo-1.0/LICENSE", "/etc/passwd"),
+        ]
+    )
+    assert _picked(tree) == {"demo-1.0/setup.py": ScriptKind.SETUP}
