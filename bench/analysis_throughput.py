@@ -5,8 +5,10 @@ Usage: python bench/analysis_throughput.py DIR [DIR ...] [--glob setup.py] [--li
 Files are read as text (bytes decoded leniently) and handed to
 `mphunter_gate.analysis.analyse`; nothing is imported or executed, so this
 is safe to point at an unpacked malware corpus (e.g. /tmp/malcorpus).
-Prints one table row per directory: files, scripts/s, mean and max
-per-file time, the slowest file, and how many files took each parse path.
+Prints one table row per directory: files, scripts/s (by wall clock and by
+this process's CPU time, which is the one-core figure on a busy machine),
+mean and max per-file wall time, the slowest file, how many files took each
+parse path, and how many files had a payload decoded.
 """
 
 from __future__ import annotations
@@ -30,30 +32,33 @@ def _kind(path: Path) -> ScriptKind:
 
 
 def run(folder: Path, pattern: str, limit: int | None) -> tuple[str, ...]:
-    files = sorted(folder.rglob(pattern))[:limit]
+    files = sorted(p for p in folder.rglob(pattern) if p.is_file())[:limit]
     scripts = [
         Script(str(p), _kind(p), p.read_bytes().decode("utf-8", "surrogateescape")) for p in files
     ]
     modes: Counter[str] = Counter()
-    slowest, slowest_file = 0.0, ""
-    start = time.perf_counter()
+    slowest, slowest_file, with_decoded = 0.0, "", 0
+    start, cpu_start = time.perf_counter(), time.process_time()
     for script in scripts:
         t0 = time.perf_counter()
         result = analyse(script)
         elapsed = time.perf_counter() - t0
         modes[result.parse.value] += 1
+        with_decoded += bool(result.decoded)
         if elapsed > slowest:
             slowest, slowest_file = elapsed, script.path
     total = time.perf_counter() - start
+    cpu = time.process_time() - cpu_start
     n = len(scripts)
-    rate = n / total if total else 0.0
     return (
         str(folder),
         str(n),
-        f"{rate:.0f}",
+        f"{n / total if total else 0.0:.0f}",
+        f"{n / cpu if cpu else 0.0:.0f}",
         f"{1000 * total / max(n, 1):.2f}",
         f"{1000 * slowest:.1f}",
         " ".join(f"{k}={v}" for k, v in sorted(modes.items())),
+        str(with_decoded),
         slowest_file,
     )
 
@@ -64,7 +69,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--glob", default="*.py", help="file pattern (default: *.py)")
     parser.add_argument("--limit", type=int, default=None, help="at most N files per folder")
     args = parser.parse_args(argv)
-    header = ("folder", "files", "scripts/s", "mean ms", "max ms", "parse", "slowest file")
+    header = (
+        "folder",
+        "files",
+        "scripts/s",
+        "cpu scripts/s",
+        "mean ms",
+        "max ms",
+        "parse",
+        "decoded",
+        "slowest file",
+    )
     rows = [header] + [run(d, args.glob, args.limit) for d in args.dirs]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     for row in rows:

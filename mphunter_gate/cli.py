@@ -13,10 +13,14 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mphunter_gate import __version__
 from mphunter_gate.errors import GateError, InputError
 from mphunter_gate.types import Report, Verdict
+
+if TYPE_CHECKING:
+    from mphunter_gate.gate import GateOptions
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INFRA, EXIT_EMPTY = 0, 1, 2, 3, 4
 FORMATS = ("text", "json", "sarif", "github", "markdown")
@@ -108,7 +112,7 @@ def _emit(report: Report, fmt: str, output: Path | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def _options(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _options(args: argparse.Namespace) -> GateOptions:
     from mphunter_gate.gate import GateOptions
 
     return GateOptions(

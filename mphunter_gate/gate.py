@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from mphunter_gate import install_time
-from mphunter_gate.archive import DirTree, open_tree
+from mphunter_gate.archive import DirTree, Tree, open_tree
 from mphunter_gate.errors import ArchiveError, InputError, PackageIndexError
 from mphunter_gate.types import (
     Artifact,
@@ -25,11 +27,16 @@ from mphunter_gate.types import (
     FileKind,
     Finding,
     Origin,
+    ParseMode,
     Report,
     ScriptSet,
     Unresolvable,
     Verdict,
 )
+
+if TYPE_CHECKING:
+    from mphunter_gate.index import Index
+    from mphunter_gate.model import Detector
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +71,10 @@ class Judge:
     def __init__(self, options: GateOptions, models_dir: Path | None = None) -> None:
         self.options = options
         self._models_dir = models_dir
-        self._detector = None
+        self._detector: Detector | None = None
 
     @property
-    def detector(self):  # type: ignore[no-untyped-def]
+    def detector(self) -> Detector:
         if self._detector is None:
             from mphunter_gate.model import Detector
 
@@ -105,34 +112,34 @@ class Judge:
         """One package's verdict: the riskiest of its scripts decides."""
         from mphunter_gate.analysis import analyse, tokens
 
-        base = dict(
+        base = Finding(
             name=scripts.name,
             version=scripts.version,
             source=scripts.source,
+            verdict=Verdict.PASS,
+            score=None,
+            reason=scripts.note or NO_SCRIPT,
             origin=origin,
             sha256=scripts.sha256,
         )
         if not scripts.scripts:
-            return Finding(
-                verdict=Verdict.PASS, score=None, reason=scripts.note or NO_SCRIPT, **base
-            )
+            return base
         detector = self.detector
         analyses, scores = [], []
         for script in scripts.scripts:
             a = analyse(script, graph_mode=self.options.graph_mode, priority=detector.priority)
             analyses.append(a)
-            if a.error is not None and a.parse.value == "failed":
+            if a.parse is ParseMode.FAILED:
                 continue
             toks = tokens(a, prefix_len=self.options.prefix_len)
             scores.append(detector.score(script.path, toks))
-        failed = [a for a in analyses if a.parse.value == "failed"]
+        failed = [a for a in analyses if a.parse is ParseMode.FAILED]
         if failed and not scores:
-            return Finding(
+            return replace(
+                base,
                 verdict=Verdict.UNSCANNED,
-                score=None,
                 reason=f"analysis failed: {failed[0].path}: {failed[0].error}",
                 analyses=tuple(analyses),
-                **base,
             )
         top = max(scores, key=lambda s: s.score)
         verdict = Verdict.FAIL if top.score >= self.threshold else Verdict.PASS
@@ -142,13 +149,13 @@ class Judge:
             reason = f"{len(scores)} script(s) below threshold"
         if failed:
             reason += f"; analysis failed for {len(failed)} file(s)"
-        return Finding(
+        return replace(
+            base,
             verdict=verdict,
             score=top.score,
             reason=reason,
             analyses=tuple(analyses),
             scores=tuple(scores),
-            **base,
         )
 
 
@@ -219,6 +226,7 @@ def read_local(path_text: str, mode: str) -> ScriptSet:
     if not path.exists():
         raise InputError("no such file or directory", file=path_text)
     name, version = _name_version(path, ())
+    tree: Tree
     if path.is_dir():
         tree = DirTree(path)
         sha = None
@@ -273,7 +281,8 @@ def _pick_file(dist: Distribution) -> DistFile | None:
         return sdists[0]
     wheels = [f for f in files if f.kind is FileKind.WHEEL]
     pure = [f for f in wheels if f.filename.endswith("-none-any.whl")]
-    return (pure or wheels or [None])[0]
+    candidates = pure or wheels
+    return candidates[0] if candidates else None
 
 
 def _artifact_scripts(art: Artifact, mode: str) -> ScriptSet:
@@ -315,7 +324,7 @@ def collect(
 def check(
     deps: Sequence[Dependency],
     unresolvable: Sequence[Unresolvable],
-    index: object,
+    index: Index,
     options: GateOptions,
     models_dir: Path | None = None,
     progress: Progress | None = None,
@@ -329,7 +338,7 @@ def check(
     dists, more_bad = resolve(
         deps,
         index,
-        python_version=options.python_version,  # type: ignore[arg-type]
+        python_version=options.python_version,
         platform=options.platform,
     )
     findings = [
@@ -338,7 +347,7 @@ def check(
     ]
     chosen = [(d, _pick_file(d)) for d in dists]
     wanted = [f for _, f in chosen if f is not None]
-    blobs = iter(index.fetch_many(wanted, workers=options.workers))  # type: ignore[attr-defined]
+    blobs = iter(index.fetch_many(wanted, workers=options.workers))
     for dist, file in chosen:
         if progress:
             progress(f"{dist.name}=={dist.version}")
@@ -379,8 +388,6 @@ def check(
             continue
         finding = judge.judge(scripts, dist.origin)
         if dist.notes:
-            from dataclasses import replace
-
             finding = replace(finding, reason=finding.reason + "; " + "; ".join(dist.notes))
         findings.append(finding)
     return _report(judge, findings)

@@ -8,7 +8,9 @@ read without downloading whole files) and PEP 658 metadata files.
 Downloads are stored content-addressed in the user cache, so a second run
 downloads nothing and `--offline` can answer from the cache alone. Project
 pages are cached too, with a short freshness window, so a warm run makes no
-request at all.
+request at all. Credentials in an index URL are kept per host and sent as
+basic auth; they never appear in a stored URL, a cache file, a log line or
+an error (without them, requests falls back to ~/.netrc).
 """
 
 from __future__ import annotations

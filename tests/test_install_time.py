@@ -265,7 +265,13 @@ def _link(name: str, target: str) -> tarfile.TarInfo:
 
 
 @pytest.mark.parametrize(
-    "link", ["demo-1.0/setup.py", "demo-1.0/demo/__init__.py", "demo-1.0/evil.pth"]
+    "link",
+    [
+        "demo-1.0/setup.py",
+        "demo-1.0/demo/__init__.py",
+        "demo-1.0/evil.pth",
+        "demo-1.0/pyproject.toml",
+    ],
 )
 def test_install_time_file_that_is_a_link_makes_the_package_unreadable(link: str) -> None:
     tree = _tar_gz(

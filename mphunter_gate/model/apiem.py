@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mphunter_gate.model.gensim_io import save_reproducibly
+from mphunter_gate.model.gensim_io import load_verified, save_reproducibly
 
 if TYPE_CHECKING:
     import numpy as np
@@ -82,7 +82,7 @@ class Apiem:
         import numpy as np
         from gensim.models import FastText
 
-        model = FastText.load(str(model_path))
+        model = load_verified(model_path, FastText)
         both = np.load(direction_path, allow_pickle=False)
         if both.ndim != 2 or both.shape != (2, model.wv.vector_size):
             raise ValueError(f"{direction_path}: expected a (2, {model.wv.vector_size}) array")

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mphunter_gate.model.gensim_io import save_reproducibly
+from mphunter_gate.model.gensim_io import load_verified, save_reproducibly
 
 if TYPE_CHECKING:
     import numpy as np
@@ -93,13 +93,22 @@ class Ccem:
         return doctag[0]
 
     def save(self, path: Path) -> None:
-        save_reproducibly(self.model_, path)
+        """Save without the training documents' own vectors (`dv`): scoring
+        infers every vector, so they are dead weight (about 40 % of the file)."""
+        dv = self.model_.dv
+        kept = (dv.vectors, dv.index_to_key, dv.key_to_index)
+        dv.vectors = dv.vectors[:0]
+        dv.index_to_key, dv.key_to_index = [], {}
+        try:
+            save_reproducibly(self.model_, path)
+        finally:
+            dv.vectors, dv.index_to_key, dv.key_to_index = kept
 
     @classmethod
     def load(cls, path: Path, seed: int, infer_epochs: int) -> Ccem:
         from gensim.models import Doc2Vec
 
-        return cls(Doc2Vec.load(str(path)), seed, infer_epochs)
+        return cls(load_verified(path, Doc2Vec), seed, infer_epochs)
 
 
 def train_ccem(

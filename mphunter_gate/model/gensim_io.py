@@ -1,18 +1,25 @@
 """Saving gensim models so that the same training gives the same bytes.
 
-gensim appends a "lifecycle event" (timestamp, platform, file name) to a
-model on creation, training and save, and pickles it with the model. The
-manifest's sha256 and the model version derive from the bytes, so those
-events, and the wall-clock `total_train_time`, are dropped before saving;
-nothing reads them. gensim also deletes and restores attributes in `set`
-order while saving, so the attribute order (and the pickle bytes) would
-follow PYTHONHASHSEED; attributes are put in sorted order first.
+The manifest's sha256 and the model version derive from the artifact
+bytes, so a retraining with the same data and seed must write the same
+bytes. gensim's own `save` does not: it stores "lifecycle events"
+(timestamps, platform, file names) and the wall-clock
+`total_train_time`, and FastText records the attributes it strips in
+`set` iteration order, which follows PYTHONHASHSEED. We drop the events
+and the timer, put attributes in sorted order, and pickle the whole
+object ourselves (nothing stripped, so nothing to rebuild on load).
+
+Loading is unpickling, which runs code: callers load only after the
+manifest's sha256 check.
 """
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from typing import Any
+
+PROTOCOL = 4
 
 
 def save_reproducibly(model: Any, path: Path) -> None:
@@ -22,4 +29,14 @@ def save_reproducibly(model: Any, path: Path) -> None:
             obj.__dict__ = dict(sorted(obj.__dict__.items()))
     if hasattr(model, "total_train_time"):
         model.total_train_time = 0.0
-    model.save(str(path), separately=[])
+    with path.open("wb") as fh:
+        pickle.dump(model, fh, protocol=PROTOCOL)
+
+
+def load_verified(path: Path, expected_type: type) -> Any:
+    """Unpickle a model whose sha256 the caller has already checked."""
+    with path.open("rb") as fh:
+        model = pickle.load(fh)
+    if not isinstance(model, expected_type):
+        raise ValueError(f"{path}: expected a {expected_type.__name__}, got {type(model).__name__}")
+    return model

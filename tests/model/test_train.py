@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -107,3 +110,25 @@ def test_loads_a_copied_models_dir(tmp_path: Path, trained: Path) -> None:
     copy = tmp_path / "models"
     shutil.copytree(trained, copy)
     assert Detector.load(copy).model_version == Manifest.read(trained).model_version
+
+
+def test_scores_do_not_depend_on_the_process_hash_seed(trained: Path) -> None:
+    """gensim seeds inference with the salted str hash; ours must not."""
+    code = (
+        "import sys, warnings; warnings.filterwarnings('ignore');"
+        "from pathlib import Path; from mphunter_gate.model import Detector;"
+        "d = Detector.load(Path(sys.argv[1]));"
+        "print(repr(d.score('s', ['base64.b64decode', 'os.system', 'path.join']).score))"
+    )
+    outputs = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(trained)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        outputs.add(done.stdout.strip())
+    assert len(outputs) == 1
