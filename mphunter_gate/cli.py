@@ -20,6 +20,7 @@ from mphunter_gate.errors import GateError, InputError
 from mphunter_gate.types import Report, Verdict
 
 if TYPE_CHECKING:
+    from mphunter_gate.config import Config
     from mphunter_gate.gate import GateOptions
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INFRA, EXIT_EMPTY = 0, 1, 2, 3, 4
@@ -112,30 +113,60 @@ def _emit(report: Report, fmt: str, output: Path | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def _options(args: argparse.Namespace) -> GateOptions:
+def _config(args: argparse.Namespace) -> Config:
+    """One merge of defaults < pyproject.toml < --config < environment < flags."""
+    from mphunter_gate.config import load_config
+
+    overrides: dict[str, object] = {
+        "threshold": args.threshold,
+        "allow_unscanned": args.allow_unscanned,
+        "format": args.format,
+        "file_search_mode": args.file_search_mode,
+    }
+    if args.command == "check":
+        overrides.update(
+            index_url=args.index_url,
+            extra_index_urls=tuple(args.extra_index_url) or None,
+            offline=args.offline or None,
+            python_version=args.python_version,
+        )
+    return load_config(Path.cwd(), args.config, overrides)
+
+
+def _options(config: Config, args: argparse.Namespace) -> GateOptions:
     from mphunter_gate.gate import GateOptions
 
     return GateOptions(
-        threshold=args.threshold,
-        allow_unscanned=bool(args.allow_unscanned),
-        file_search_mode=args.file_search_mode or "all_files",
-        python_version=getattr(args, "python_version", None),
+        threshold=config.threshold,
+        allow_unscanned=config.allow_unscanned,
+        file_search_mode=config.file_search_mode,
+        graph_mode=config.graph_mode,
+        python_version=config.python_version,
         platform=getattr(args, "platform", None),
     )
+
+
+def _finish(report: Report, config: Config, args: argparse.Namespace) -> int:
+    from mphunter_gate.config import apply_allowlist
+
+    report = apply_allowlist(report, config)
+    _emit(report, config.format, args.output)
+    return exit_code(report)
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
     from mphunter_gate import gate
 
-    report = gate.scan(args.paths, _options(args), args.models)
-    _emit(report, args.format or "text", args.output)
-    return exit_code(report)
+    config = _config(args)
+    report = gate.scan(args.paths, _options(config, args), args.models)
+    return _finish(report, config, args)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
     from mphunter_gate import gate
     from mphunter_gate.index import Index, pip_index_urls
 
+    config = _config(args)
     files = list(args.files)
     if not files:
         from mphunter_gate.sources import discover
@@ -145,12 +176,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
             raise InputError("no dependency file given and none found in the current directory")
     deps, bad, file_index, file_extra = gate.collect(files)
     pip_index, pip_extra = pip_index_urls()
-    index_url = args.index_url or (file_index[0] if file_index else None) or pip_index
-    extra = [*args.extra_index_url, *file_extra] or list(pip_extra)
-    index = Index(index_url, extra, offline=args.offline)
-    report = gate.check(deps, bad, index, _options(args), args.models)
-    _emit(report, args.format or "text", args.output)
-    return exit_code(report)
+    index_url = config.index_url or (file_index[0] if file_index else None) or pip_index
+    extra = [*config.extra_index_urls, *file_extra] or list(pip_extra)
+    index = Index(index_url, extra, offline=config.offline, cache_dir=config.cache_dir)
+    report = gate.check(deps, bad, index, _options(config, args), args.models)
+    return _finish(report, config, args)
 
 
 def _cmd_corpus(args: argparse.Namespace) -> int:

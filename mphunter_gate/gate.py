@@ -13,11 +13,11 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from mphunter_gate import install_time
 from mphunter_gate.archive import DirTree, Tree, open_tree
+from mphunter_gate.config import overall_verdict
 from mphunter_gate.errors import ArchiveError, InputError, PackageIndexError
 from mphunter_gate.types import (
     Artifact,
@@ -173,17 +173,9 @@ def _unscanned(
     )
 
 
-def _verdict(findings: Sequence[Finding], allow_unscanned: bool) -> Verdict:
-    if any(f.verdict is Verdict.FAIL for f in findings):
-        return Verdict.FAIL
-    if not allow_unscanned and any(f.verdict is Verdict.UNSCANNED for f in findings):
-        return Verdict.UNSCANNED
-    return Verdict.PASS
-
-
 def _report(judge: Judge, findings: list[Finding]) -> Report:
     return Report(
-        verdict=_verdict(findings, judge.options.allow_unscanned),
+        verdict=overall_verdict(findings, judge.options.allow_unscanned),
         threshold=judge.threshold,
         model_version=judge.model_version,
         findings=tuple(findings),

@@ -57,22 +57,23 @@ def run_training(args: argparse.Namespace) -> int:
     jsonl = tar.with_suffix("").with_suffix(".jsonl")
     for path in (corpus / "manifest.jsonl", tar, jsonl):
         if not path.exists():
-            raise InputError("not found (run `mphunter-gate corpus` for the benign side)", str(path))
+            raise InputError(
+                "not found (run `mphunter-gate corpus` for the benign side)", str(path)
+            )
     params = _params(args)
     malicious = load_malicious(tar, jsonl, prefix_len=params.prefix_len)
     benign = load_benign(corpus, prefix_len=params.prefix_len)
     entries = [json.loads(x) for x in (corpus / "manifest.jsonl").read_text().splitlines() if x]
+    ok = [e for e in entries if e.get("status") == "ok"]
     provenance = {
         "command": "mphunter-gate " + " ".join(sys.argv[1:]),
         "benign": {
             "source": "install-time files of PyPI sdists downloaded by `mphunter-gate corpus` "
             "(newest final release with an sdist; names from data/benign_names.tsv)",
             "corpus_manifest_sha256": _sha256_file(corpus / "manifest.jsonl"),
-            "packages_ok": sum(1 for e in entries if e.get("status") == "ok"),
-            "packages_top": sum(1 for e in entries if e.get("status") == "ok" and e.get("sample") == "top"),
-            "packages_random": sum(
-                1 for e in entries if e.get("status") == "ok" and e.get("sample") == "random"
-            ),
+            "packages_ok": len(ok),
+            "packages_top": sum(1 for e in ok if e.get("sample") == "top"),
+            "packages_random": sum(1 for e in ok if e.get("sample") == "random"),
             "scripts": len(benign),
         },
         "malicious": {
@@ -84,8 +85,10 @@ def run_training(args: argparse.Namespace) -> int:
     }
     manifest = train(benign, malicious, Path(args.out), params, provenance)
     summary = getattr(manifest, "validation", None)
-    print(f"models written to {args.out}: version {manifest.model_version}, "
-          f"threshold {manifest.threshold:.4f}")
+    print(
+        f"models written to {args.out}: version {manifest.model_version}, "
+        f"threshold {manifest.threshold:.4f}"
+    )
     if summary:
         print(json.dumps(summary, indent=2, default=str))
     return 0
@@ -109,8 +112,15 @@ def _docs_from_folder(folder: Path, label: str, detector: Any) -> list[Any]:
             continue
         for s in scripts.scripts:
             a = analyse(s, priority=detector.priority)
-            docs.append(TrainingDoc(id=f"{entry.name}/{s.path}", tokens=tuple(tokens(a)),
-                                    family=entry.name, label=label, script=s))
+            docs.append(
+                TrainingDoc(
+                    id=f"{entry.name}/{s.path}",
+                    tokens=tuple(tokens(a)),
+                    family=entry.name,
+                    label=label,
+                    script=s,
+                )
+            )
     return docs
 
 
