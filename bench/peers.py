@@ -77,7 +77,7 @@ def measure(
     """
     with tempfile.TemporaryFile("w+b") as out, tempfile.TemporaryFile("w+b") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(  # noqa: S603 - fixed argv built by this harness
+        proc = subprocess.Popen(
             list(argv),
             stdout=out,
             stderr=err,
@@ -149,10 +149,10 @@ def ensure_peer(name: str, root: Path = DEFAULT_VENVS) -> PeerEnv:
             [str(python), "-m", "pip", "install", "-q", PEER_PACKAGES[name]],
         ]
         for step in steps:
-            done = subprocess.run(step, capture_output=True, text=True, check=False)  # noqa: S603
+            done = subprocess.run(step, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 raise RuntimeError(f"{' '.join(step[-2:])}: {done.stderr.strip()[-300:]}")
-    shown = subprocess.run(  # noqa: S603
+    shown = subprocess.run(
         [str(python), "-m", "pip", "show", PEER_PACKAGES[name]],
         capture_output=True,
         text=True,

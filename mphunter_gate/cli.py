@@ -22,6 +22,7 @@ from mphunter_gate.types import Report, Verdict
 if TYPE_CHECKING:
     from mphunter_gate.config import Config
     from mphunter_gate.gate import GateOptions
+    from mphunter_gate.report.progress import Progress
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INFRA, EXIT_EMPTY = 0, 1, 2, 3, 4
 FORMATS = ("text", "json", "sarif", "github", "markdown")
@@ -49,6 +50,11 @@ def _add_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--file-search-mode", choices=("setup_only", "all_files"), default=None)
     p.add_argument(
         "--config", type=Path, help="a config file (the seed tool's config.ini is accepted)"
+    )
+    p.add_argument(
+        "--github",
+        action="store_true",
+        help="also write GitHub annotations, job summary and step outputs",
     )
     p.add_argument("--models", type=Path, help=argparse.SUPPRESS)
 
@@ -151,14 +157,29 @@ def _finish(report: Report, config: Config, args: argparse.Namespace) -> int:
 
     report = apply_allowlist(report, config)
     _emit(report, config.format, args.output)
+    if args.github:
+        from mphunter_gate.report.github import publish
+
+        sarif = str(args.output) if config.format == "sarif" and args.output else None
+        publish(report, sarif_file=sarif)
     return exit_code(report)
+
+
+def _progress() -> Progress:
+    from mphunter_gate.report.progress import Progress
+
+    return Progress()
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
     from mphunter_gate import gate
 
     config = _config(args)
-    report = gate.scan(args.paths, _options(config, args), args.models)
+    progress = _progress()
+    try:
+        report = gate.scan(args.paths, _options(config, args), args.models, progress)
+    finally:
+        progress.close()
     return _finish(report, config, args)
 
 
@@ -179,7 +200,11 @@ def _cmd_check(args: argparse.Namespace) -> int:
     index_url = config.index_url or (file_index[0] if file_index else None) or pip_index
     extra = [*config.extra_index_urls, *file_extra] or list(pip_extra)
     index = Index(index_url, extra, offline=config.offline, cache_dir=config.cache_dir)
-    report = gate.check(deps, bad, index, _options(config, args), args.models)
+    progress = _progress()
+    try:
+        report = gate.check(deps, bad, index, _options(config, args), args.models, progress)
+    finally:
+        progress.close()
     return _finish(report, config, args)
 
 

@@ -10,10 +10,10 @@ reason: nothing is silently skipped.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from mphunter_gate import install_time
 from mphunter_gate.archive import DirTree, Tree, open_tree
@@ -58,7 +58,11 @@ class GateOptions:
     workers: int = 8
 
 
-Progress = Callable[[str], None]
+class Progress(Protocol):
+    """What the gate reports while it works (report.progress.Progress fits)."""
+
+    def start(self, total: int) -> None: ...
+    def advance(self, label: str) -> None: ...
 
 
 class Judge:
@@ -248,9 +252,11 @@ def scan(
     """Score local sdists, wheels or folders; no network."""
     judge = Judge(options, models_dir)
     findings = []
+    if progress:
+        progress.start(len(paths))
     for p in paths:
         if progress:
-            progress(p)
+            progress.advance(p)
         try:
             scripts = read_local(p, options.file_search_mode)
         except ArchiveError as exc:
@@ -340,9 +346,11 @@ def check(
     chosen = [(d, _pick_file(d)) for d in dists]
     wanted = [f for _, f in chosen if f is not None]
     blobs = iter(index.fetch_many(wanted, workers=options.workers))
+    if progress:
+        progress.start(len(chosen))
     for dist, file in chosen:
         if progress:
-            progress(f"{dist.name}=={dist.version}")
+            progress.advance(f"{dist.name}=={dist.version}")
         source = file.filename if file else dist.name
         if file is None:
             why = (
