@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from conftest import LocalIndex
+from tests.conftest import LocalIndex
 
 from mphunter_gate import corpus
 from mphunter_gate.corpus import Candidate, Entry, _fetch_one, latest_sdist, read_manifest

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import LocalIndex
+from tests.conftest import LocalIndex
 
 from mphunter_gate import index as index_mod
 from mphunter_gate.errors import PackageIndexError

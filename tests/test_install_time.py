@@ -12,7 +12,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import make_sdist, make_wheel
+from tests.conftest import make_sdist, make_wheel
 
 from mphunter_gate import install_time
 from mphunter_gate.archive import DirTree, Tree, open_tree

@@ -64,6 +64,8 @@ class _LinePass:
         self.program = Program({}, {}, self.scope)
         self.extractor = Extractor(self.program, self.scope, ctx)
         self.events: list[Event] = []
+        #: True when every token was read and none was an error: "no calls" is then a fact.
+        self.complete = False
 
     def _source(self, start: int, end: int) -> str:
         return "".join(self.lines[start - 1 : end])
@@ -113,6 +115,7 @@ class _LinePass:
         last_row = 1
         exec_statement = False
         count = 0
+        errors = 0
         readline = io.StringIO(text).readline
         try:
             for tok in tokenize.generate_tokens(readline):
@@ -123,6 +126,10 @@ class _LinePass:
                     self._flush(pending, line_start or last_row, last_row, reparse=False)
                     return
                 ttype, string = tok.type, tok.string
+                if ttype == tokenize.ERRORTOKEN and not string.isspace():
+                    errors += 1
+                if ttype == tokenize.ENDMARKER:
+                    self.complete = errors == 0
                 if ttype in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
                     continue
                 last_row = tok.start[0]
@@ -199,8 +206,12 @@ class _LinePass:
                     self.events.append(Api(api, from_line + offset))
 
 
-def token_events(text: str, ctx: Context, deadline: float) -> list[Event]:
-    """Calls recovered from text `ast` rejected, in source order."""
+def token_events(text: str, ctx: Context, deadline: float) -> tuple[list[Event], bool]:
+    """Calls recovered from text `ast` rejected, in source order.
+
+    The flag says the whole text tokenized cleanly, so an empty list means the
+    text really has no calls (e.g. a Python 2 file of `print` statements).
+    """
     line_pass = _LinePass(text, ctx, deadline)
     line_pass.run(text)
-    return line_pass.events
+    return line_pass.events, line_pass.complete

@@ -12,7 +12,7 @@ from __future__ import annotations
 MAX_TEXT_CHARS = 8_000_000
 #: `ast.parse` is tried only when the code, with long string literals removed, is this small;
 #: parse time grows about linearly (~0.9 s/MB for pathological chains), so this bounds it.
-MAX_AST_CODE_CHARS = 512 * 1024
+MAX_AST_CODE_CHARS = 1024 * 1024
 #: A one-line string literal at least this long counts as "literal", not code.
 LONG_LITERAL_RUN = 200
 #: Wall-clock budget for one script, decoded payloads included (the target is < 2 s).

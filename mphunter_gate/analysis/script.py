@@ -1,7 +1,8 @@
 """One script in, one ScriptAnalysis out: choose the parse path, bound the cost.
 
 The order is: `ast` (when the code part of the text is small enough to parse
-within budget), then the tolerant token pass, then an explicit FAILED result.
+within budget), then the tolerant token pass, then an explicit FAILED result
+when that pass found no call and could not read the whole text cleanly.
 A RecursionError from a very deep tree (the parser accepts more nesting than
 our recursive visitors) is treated like a parse failure, so hostile nesting
 lands in the token pass rather than crashing the gate. Decoded payloads run
@@ -127,7 +128,7 @@ def analyse_text(
             del decoded[mark:]
             error = "RecursionError: tree too deep for the call-graph pass"
     ctx = Context(path, payload, decoded, fixed_line)
-    events = token_events(text, ctx, opts.deadline)
+    events, complete = token_events(text, ctx, opts.deadline)
     calls: list[ApiCall] = []
     bfs_calls: list[ApiCall] = []
     for event in events:
@@ -138,7 +139,7 @@ def analyse_text(
         elif isinstance(event, Payload):
             calls.extend(event.dfs)
             bfs_calls.extend(event.bfs)
-    if not calls:
+    if not calls and not complete:
         return _Result(ParseMode.FAILED, (), f"{error}; the tolerant pass found no calls")
     log.info("%s: parsed with the tolerant token pass (%s)", path, error)
     return _Result(ParseMode.TOKENS, (tuple(calls), tuple(bfs_calls)))

@@ -162,7 +162,7 @@ FAKE_TOOL = """\
 #!{python}
 import json, os, sys
 sys.path[:0] = {paths!r}
-from report_builders import failing_finding, make_report, passing_finding
+from tests.report.report_builders import failing_finding, make_report, passing_finding
 from mphunter_gate.report.github import publish
 from mphunter_gate.report.sarif import SarifFormatter
 

@@ -67,7 +67,13 @@ def test_unterminated_string_falls_back_to_regex_scan() -> None:
 def test_definitions_and_keywords_are_not_calls() -> None:
     src = "def f(x):\n    if (x): return (x)\nclass A(object): pass\nprint 'x'\n"
     a = run(src)
-    # Nothing callable was found and ast failed: an explicit failure, not a clean result.
+    # Read completely and cleanly, and really without calls: empty, but not a failure.
+    assert a.parse is ParseMode.TOKENS
+    assert a.sequences == ((), ())
+
+
+def test_unreadable_text_without_calls_is_an_explicit_failure() -> None:
+    a = run("print 'x'\nx = " + "'" * 3 + "never closed\n")
     assert a.parse is ParseMode.FAILED
     assert a.sequences == ()
     assert a.error is not None and "SyntaxError" in a.error

@@ -69,7 +69,7 @@ def test_five_megabyte_literal_is_parsed_with_ast() -> None:
     assert apis(a) == ["os.system"]  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("src", ["\x00\x01\x02 garbage \x00", "))))((((", "@@@ ??? !!!"])
+@pytest.mark.parametrize("src", ["\x00\x01\x02 garbage \x00", "(((( unclosed", "@@@ ??? !!!"])
 def test_garbage_is_an_explicit_failure(src: str) -> None:
     a = run(src)
     assert a.parse is ParseMode.FAILED

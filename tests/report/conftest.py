@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from report_builders import (
+from tests.report.report_builders import (
     failing_finding,
     make_report,
     passing_finding,

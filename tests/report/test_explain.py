@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tomllib
-from report_builders import HOSTILE, failing_finding, hostile_finding, passing_finding
+from tests.report.report_builders import HOSTILE, failing_finding, hostile_finding, passing_finding
 
 from mphunter_gate.report.explain import (
     RULE_MALICIOUS,

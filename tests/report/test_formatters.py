@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from report_builders import HOSTILE, hostile_finding, make_report
+from tests.report.report_builders import HOSTILE, hostile_finding, make_report
 
 from mphunter_gate.errors import InputError
 from mphunter_gate.report import FORMAT_NAMES, formatter_for

@@ -7,7 +7,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from report_builders import HOSTILE, failing_finding, hostile_finding, make_report
+from tests.report.report_builders import HOSTILE, failing_finding, hostile_finding, make_report
 
 from mphunter_gate.report.github import (
     MAX_ANNOTATIONS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from report_builders import failing_finding, make_report
+from tests.report.report_builders import failing_finding, make_report
 
 from mphunter_gate import __version__
 from mphunter_gate.report.json import MAX_EVIDENCE_PER_FILE, JsonFormatter

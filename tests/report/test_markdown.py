@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from report_builders import failing_finding, make_report
+from tests.report.report_builders import failing_finding, make_report
 
 from mphunter_gate.report.markdown import MarkdownFormatter, code, md
 from mphunter_gate.types import Report, Verdict

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from report_builders import failing_finding, make_report, unscanned_finding
+from tests.report.report_builders import failing_finding, make_report, unscanned_finding
 
 from mphunter_gate.report.sarif import FINGERPRINT_KEY, SarifFormatter
 from mphunter_gate.types import Report, Verdict
