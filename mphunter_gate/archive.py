@@ -258,6 +258,21 @@ class DirTree(Tree):
             raise ArchiveError(f"{self.root}: cannot read {name} ({exc})") from exc
 
 
+class MemoryTree(Tree):
+    """Files already held in memory, name -> bytes (e.g. one sample of a corpus
+    archive read as text), so training picks files with the same
+    `install_time.select` the gate uses at check time."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self._data = {_check_name(n): b for n, b in files.items()}
+
+    def names(self) -> list[str]:
+        return list(self._data)
+
+    def read(self, name: str) -> bytes:
+        return self._data[name][:MAX_MEMBER]
+
+
 def open_tree(data: bytes, filename: str) -> Tree:
     """Pick the reader by content, not by trusting the file extension."""
     if data[:4] == b"PK\x03\x04" or filename.endswith((".whl", ".zip")):

@@ -193,15 +193,16 @@ def _materialise(root: Path, ref: str, rel: PurePosixPath, into: Path, seen: set
     return True
 
 
-def _old_declarations(
-    path: Path, ref: str
-) -> tuple[list[Dependency], list[Unresolvable]]:
+def _old_declarations(path: Path, ref: str) -> tuple[list[Dependency], list[Unresolvable]]:
     """What `path` declared at `ref`; nothing if it did not exist or cannot be read."""
     from mphunter_gate.sources import source_for
 
     root = _repo_root(path, ref)
     _check_ref(root, ref)
-    rel = PurePosixPath(path.resolve().relative_to(root).as_posix())
+    try:
+        rel = PurePosixPath(path.resolve().relative_to(root).as_posix())
+    except ValueError:
+        raise InputError(f"cannot compare with {ref!r}: outside {root}", str(path)) from None
     with tempfile.TemporaryDirectory(prefix="mphunter-gate-ref-") as tmp:
         into = Path(tmp)
         if not _materialise(root, ref, rel, into, set()):

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from mphunter_gate.gate import GateOptions
     from mphunter_gate.report.progress import Progress
 
+log = logging.getLogger("mphunter_gate")
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INFRA, EXIT_EMPTY = 0, 1, 2, 3, 4
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 
@@ -59,20 +60,57 @@ def _add_output(p: argparse.ArgumentParser) -> None:
     p.add_argument("--models", type=Path, help=argparse.SUPPRESS)
 
 
+def _add_check_inputs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="*", type=Path, help="dependency files (default: discover in .)")
+    p.add_argument("--index-url", help="base URL of the simple index (default: pip's, else PyPI)")
+    p.add_argument("--extra-index-url", action="append", default=[], help="more indexes")
+    p.add_argument("--offline", action="store_true", help="use only the local cache")
+    p.add_argument("--python-version", help="target Python, e.g. 3.12 (default: this interpreter)")
+    p.add_argument("--platform", help="target platform tag (default: this machine)")
+    p.add_argument(
+        "--audit-vulns",
+        action="store_true",
+        default=None,
+        help="also report known vulnerabilities (pip-audit on the pins; runs no package code)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="mphunter-gate", description=__doc__.split("\n")[0])
+    parser = _Parser(
+        prog="mphunter-gate",
+        description="Statically check the install-time scripts of Python dependencies for malware, "
+        "without running them.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     c = sub.add_parser("check", help="resolve, fetch and score a project's dependencies")
-    c.add_argument("files", nargs="*", type=Path, help="dependency files (default: discover in .)")
-    c.add_argument("--index-url", help="base URL of the simple index (default: pip's, else PyPI)")
-    c.add_argument("--extra-index-url", action="append", default=[], help="more indexes")
-    c.add_argument("--offline", action="store_true", help="use only the local cache")
-    c.add_argument("--python-version", help="target Python, e.g. 3.12 (default: this interpreter)")
-    c.add_argument("--platform", help="target platform tag (default: this machine)")
+    _add_check_inputs(c)
+    c.add_argument(
+        "--changed-since",
+        metavar="REF",
+        help="check only dependencies added or changed since this git ref (e.g. origin/main)",
+    )
     _add_output(c)
+
+    i = sub.add_parser(
+        "install", help="check, then pip install exactly the scanned files (nothing unscanned)"
+    )
+    _add_check_inputs(i)
+    i.add_argument("--python", help="interpreter whose pip installs (default: this one)")
+    i.add_argument("--no-build-isolation", action="store_true", help="passed to pip")
+    i.add_argument(
+        "--pip-arg",
+        action="append",
+        default=[],
+        metavar="OPT",
+        help="extra pip option, written --pip-arg=--target=DIR (repeatable)",
+    )
+    i.add_argument(
+        "--keep-requirements", type=Path, help="also write the hash-pinned requirements file here"
+    )
+    _add_output(i)
 
     s = sub.add_parser("scan", help="score local sdists, wheels or unpacked folders (no network)")
     s.add_argument("paths", nargs="+", help="archives or folders")
@@ -129,8 +167,9 @@ def _config(args: argparse.Namespace) -> Config:
         "format": args.format,
         "file_search_mode": args.file_search_mode,
     }
-    if args.command == "check":
+    if args.command in ("check", "install"):
         overrides.update(
+            audit_vulns=args.audit_vulns,
             index_url=args.index_url,
             extra_index_urls=tuple(args.extra_index_url) or None,
             offline=args.offline or None,
@@ -183,11 +222,13 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return _finish(report, config, args)
 
 
-def _cmd_check(args: argparse.Namespace) -> int:
+def _check_report(
+    args: argparse.Namespace, config: Config
+) -> tuple[Report | None, str | None, list[str]]:
+    """The check's report (None: nothing changed since --changed-since) and the indexes used."""
     from mphunter_gate import gate
     from mphunter_gate.index import Index, pip_index_urls
 
-    config = _config(args)
     files = list(args.files)
     if not files:
         from mphunter_gate.sources import discover
@@ -196,6 +237,15 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if not files:
             raise InputError("no dependency file given and none found in the current directory")
     deps, bad, file_index, file_extra = gate.collect(files)
+    ref = getattr(args, "changed_since", None)
+    if ref:
+        from mphunter_gate.changed import baseline, changed_dependencies, changed_unresolvable
+
+        base = baseline(files, ref)
+        deps = changed_dependencies(files, ref, deps, base=base)
+        bad = changed_unresolvable(files, ref, bad, base=base)
+        if not deps and not bad:
+            return None, None, []
     pip_index, pip_extra = pip_index_urls()
     index_url = config.index_url or (file_index[0] if file_index else None) or pip_index
     extra = [*config.extra_index_urls, *file_extra] or list(pip_extra)
@@ -205,7 +255,46 @@ def _cmd_check(args: argparse.Namespace) -> int:
         report = gate.check(deps, bad, index, _options(config, args), args.models, progress)
     finally:
         progress.close()
+    if config.audit_vulns:
+        from mphunter_gate.vulns import audit
+
+        if config.offline:
+            raise InputError("--audit-vulns asks PyPI about vulnerabilities; not with --offline")
+        report = audit(report)
+    return report, index_url, extra
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    config = _config(args)
+    report, _, _ = _check_report(args, config)
+    if report is None:
+        log.warning("no dependency added or changed since %s: nothing to check", args.changed_since)
+        return EXIT_OK
     return _finish(report, config, args)
+
+
+def _cmd_install(args: argparse.Namespace) -> int:
+    from mphunter_gate.config import apply_allowlist
+    from mphunter_gate.install import install
+
+    config = _config(args)
+    report, index_url, extra = _check_report(args, config)
+    if report is None:  # install has no --changed-since
+        raise InputError("nothing to install")
+    report = apply_allowlist(report, config)
+    _emit(report, config.format, args.output)
+    code = exit_code(report)
+    if code != EXIT_OK:
+        return code
+    return install(
+        report,
+        python=args.python,
+        index_url=index_url,
+        extra_index_urls=extra,
+        no_build_isolation=args.no_build_isolation,
+        pip_args=args.pip_arg,
+        requirements_out=args.keep_requirements,
+    )
 
 
 def _cmd_corpus(args: argparse.Namespace) -> int:
@@ -232,6 +321,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "check": _cmd_check,
+    "install": _cmd_install,
     "scan": _cmd_scan,
     "corpus": _cmd_corpus,
     "train": _cmd_train,

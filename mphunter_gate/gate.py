@@ -136,7 +136,7 @@ class Judge:
             if a.parse is ParseMode.FAILED:
                 continue
             toks = tokens(a, prefix_len=self.options.prefix_len)
-            scores.append(detector.score(script.path, toks))
+            scores.append(detector.score(a, toks))
         failed = [a for a in analyses if a.parse is ParseMode.FAILED]
         if failed and not scores:
             return replace(

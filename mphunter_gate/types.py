@@ -206,7 +206,8 @@ class ScriptScore:
     `outlierness` is the GLOSH outlier score against the benign index,
     `benign_distance` the distance to the nearest benign script, and
     `malicious_distance` the distance to the nearest known-malicious one
-    (`nearest_malicious` names it).
+    (`nearest_malicious` names it). `score` combines those with what the
+    script does (model/behaviour.py).
     """
 
     path: str
@@ -215,6 +216,11 @@ class ScriptScore:
     benign_distance: float
     malicious_distance: float
     nearest_malicious: str | None
+    # The method's RScore alone (None when the script could not be embedded:
+    # no API call, or none the model knows), and the behaviour categories
+    # that fired (`process`, `network+process`, `decoded`, ...) for reports.
+    rscore: float | None = None
+    behaviours: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

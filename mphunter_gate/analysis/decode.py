@@ -315,8 +315,8 @@ class Evaluator:
             if method_value is not None:
                 return method_value
         api = self._resolve(func)
-        if api is None or (node.keywords and api not in ("codecs.decode", "codecs.encode")):
-            return None
+        if api is None:
+            return None  # keywords (`validate=True`) do not change what a decoder yields
         args = node.args
         if api in DECODERS and len(args) >= 1:
             name, fn = DECODERS[api]

@@ -23,7 +23,14 @@ from mphunter_gate.analysis.cfg import CFG, build
 from mphunter_gate.analysis.events import Api, Context, Payload
 from mphunter_gate.analysis.fallback import token_events
 from mphunter_gate.analysis.walk import Priority, Walker
-from mphunter_gate.types import ApiCall, Decoded, ParseMode, Script, ScriptAnalysis
+from mphunter_gate.types import (
+    ApiCall,
+    Decoded,
+    ParseMode,
+    Script,
+    ScriptAnalysis,
+    ScriptKind,
+)
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +152,15 @@ def analyse_text(
     return _Result(ParseMode.TOKENS, (tuple(calls), tuple(bfs_calls)))
 
 
+def pth_code(text: str) -> str:
+    """The lines of a .pth file that `site` executes (those starting with `import`).
+
+    Every other line is a path, not code; it is blanked so line numbers stay true.
+    """
+    lines = text[: limits.MAX_TEXT_CHARS].split("\n")
+    return "\n".join(ln if ln.startswith(("import ", "import\t")) else "" for ln in lines)
+
+
 def _dedupe(decoded: list[Decoded]) -> tuple[Decoded, ...]:
     seen: dict[tuple[int, str, str], Decoded] = {}
     for d in decoded:
@@ -159,15 +175,21 @@ def analyse(
     priority: Priority | None = None,
     max_decode_depth: int = 3,
 ) -> ScriptAnalysis:
-    """Canonical API-call sequences of one install/import-time script, never running it."""
+    """Canonical API-call sequences of one install/import-time script, never running it.
+
+    Returns `sequences == (dfs, bfs)` (both walks start at module level, then
+    functions nothing calls). `priority` (the APIEM hook) is called with full
+    API names (`subprocess.Popen`; shorten with `canonical.shorten` to look up
+    a token) and the highest-scoring option is walked first; None means source
+    order. `parse` says which path produced the result; FAILED carries `error`.
+    """
     if graph_mode not in GRAPH_MODES:
         raise ValueError(f"graph_mode must be one of {GRAPH_MODES}, not {graph_mode!r}")
     opts = Options(graph_mode, priority, max_decode_depth, time.monotonic() + limits.TIME_BUDGET_S)
     decoded: list[Decoded] = []
+    text = pth_code(script.text) if script.kind is ScriptKind.PTH else script.text
     try:
-        result = analyse_text(
-            script.text, script.path, opts, depth=0, decoded=decoded, fixed_line=None
-        )
+        result = analyse_text(text, script.path, opts, depth=0, decoded=decoded, fixed_line=None)
     except RecursionError:
         result = _Result(ParseMode.FAILED, (), "RecursionError: input nested too deeply")
     return ScriptAnalysis(

@@ -3,10 +3,12 @@
 Malicious: the MalRegistry development split, read from its .tar.xz in
 memory (never unpacked into the tree, never run). Benign: the directory
 written by `mphunter-gate corpus` (manifest.jsonl + files/<name>-<version>/).
-Both keep the same install-time files, one document per script: the
-top-level setup.py, top-level package __init__.py files, and .pth files,
-so the benign and malicious sides differ in behaviour, not in what kind
-of file was picked. Identical texts are kept once (the corpus holds
+Both pick files with `install_time.select`, the very selection the gate
+uses at check time (setup.py, in-tree backends, .pth, top-level package
+__init__.py and the modules they import), one document per script, so the
+benign and malicious sides differ in behaviour, not in what kind of file
+was picked, and a benign imported module is in the index instead of
+becoming a false positive at check time. Identical texts are kept once (the corpus holds
 thousands of byte-identical copies of a few campaigns).
 """
 
@@ -72,9 +74,6 @@ def install_time_kind(rel: str, root_depth: int) -> ScriptKind | None:
     return None
 
 
-_KIND_ORDER = {ScriptKind.SETUP: 0, ScriptKind.INIT: 1, ScriptKind.PTH: 2}
-
-
 def structural_family(text: str) -> str:
     """The corpus's family key for a script lacking one: a hash of the code
     with string literals and whitespace removed (so campaign copies that
@@ -135,6 +134,44 @@ def retokenize(
     return out
 
 
+Featurizer = Callable[[Script, Priority | None], tuple[tuple[str, ...], tuple[float, ...]]]
+
+
+def analysis_featurizer(prefix_len: int) -> Featurizer:
+    """Analyse once, return (token list, behaviour vector): what training needs
+    per script once APIEM gives the branch priority."""
+    from mphunter_gate.analysis import analyse, tokens
+    from mphunter_gate.model.behaviour import behaviour
+
+    bad = default_bad_apis()
+
+    def run(script: Script, priority: Priority | None) -> tuple[tuple[str, ...], tuple[float, ...]]:
+        analysis = analyse(script, priority=priority)
+        toks = tuple(tokens(analysis, prefix_len=prefix_len, bad_apis=bad))
+        return toks, behaviour(analysis).values
+
+    return run
+
+
+def refeaturize(
+    docs: Sequence[TrainingDoc], featurizer: Featurizer | None, priority: Priority | None
+) -> list[TrainingDoc]:
+    """Fill in tokens and behaviour. Docs that kept their script are
+    re-analysed (with the APIEM priority); docs known only by their tokens
+    (hand-built ones) get the behaviour of a token-only stand-in analysis."""
+    from mphunter_gate.model.behaviour import behaviour, token_analysis
+
+    out = []
+    for doc in docs:
+        if doc.script is not None and featurizer is not None:
+            toks, beh = featurizer(doc.script, priority)
+            out.append(replace(doc, tokens=toks, behaviour=beh))
+        else:
+            beh = behaviour(token_analysis(doc.id, doc.tokens)).values
+            out.append(replace(doc, behaviour=beh))
+    return out
+
+
 def _make_docs(
     items: Iterable[tuple[str, Script, str | None]],
     label: str,
@@ -163,20 +200,42 @@ def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 log.warning("%s:%d: skipping unreadable line", path, lineno)
 
 
+#: Members a selection can need: code, .pth files and pyproject.toml (for
+#: `backend-path`). Other members are listed by name only (select needs the
+#: names to find the sdist's root folder).
+_READ_SUFFIXES = (".py", ".pth", ".toml")
+
+
+def _select(tree: Any) -> list[Script]:
+    """install_time.select, or nothing for a package it refuses (a link where
+    an install-time file belongs: the gate reports those as unscannable)."""
+    from mphunter_gate import install_time
+    from mphunter_gate.errors import ArchiveError
+
+    try:
+        return list(install_time.select(tree))
+    except ArchiveError as exc:
+        log.info("selection refused: %s", exc)
+        return []
+
+
 def malicious_scripts(
     tar_path: Path = DEFAULT_MAL_TAR,
     jsonl_path: Path = DEFAULT_MAL_JSONL,
     *,
     samples: Iterable[str] | None = None,
 ) -> list[tuple[str, Script, str | None]]:
-    """(id, script, family) for every install-time script in the corpus,
-    read from the archive in memory. `samples` restricts to those folders."""
+    """(id, script, family) for every install-time script in the corpus, read
+    from the archive in memory, one `MemoryTree` per sample, selected by
+    `install_time.select`. `samples` restricts to those folders."""
+    from mphunter_gate.archive import MemoryTree
+
     meta = {d["sample"]: d for d in _read_jsonl(jsonl_path)}
     wanted = set(samples) if samples is not None else None
-    found: dict[str, list[tuple[str, Script]]] = {}
+    trees: dict[str, dict[str, bytes]] = {}
     with tarfile.open(tar_path, "r:xz") as tf:
         for member in tf:
-            if not member.isfile() or member.size > MAX_SCRIPT_BYTES:
+            if not member.isfile():
                 continue
             parts = member.name.split("/", 2)
             if len(parts) < 3 or parts[0] != "samples":
@@ -184,22 +243,18 @@ def malicious_scripts(
             sample, rel = parts[1], parts[2]
             if wanted is not None and sample not in wanted:
                 continue
-            info = meta.get(sample, {})
-            root_depth = 0 if info.get("kind") == "wheel" else 1
-            kind = install_time_kind(rel, root_depth)
-            if kind is None:
-                continue
-            fh = tf.extractfile(member)
-            if fh is None:
-                continue
-            text = decode(fh.read())
-            found.setdefault(sample, []).append((rel, Script(path=rel, kind=kind, text=text)))
+            data = b""
+            if rel.endswith(_READ_SUFFIXES) and member.size <= MAX_SCRIPT_BYTES:
+                fh = tf.extractfile(member)
+                data = fh.read() if fh is not None else b""
+            trees.setdefault(sample, {})[rel] = data
     out: list[tuple[str, Script, str | None]] = []
-    for sample in sorted(found):
-        scripts = sorted(found[sample], key=lambda rs: (_KIND_ORDER[rs[1].kind], rs[0]))
-        family = meta.get(sample, {}).get("family") or structural_family(scripts[0][1].text)
-        for rel, script in scripts:
-            out.append((f"{sample}/{rel}", script, family))
+    for sample in sorted(trees):
+        scripts = _select(MemoryTree(trees[sample]))
+        if not scripts:
+            continue
+        family = meta.get(sample, {}).get("family") or structural_family(scripts[0].text)
+        out.extend((f"{sample}/{s.path}", s, family) for s in scripts)
     return out
 
 
@@ -220,24 +275,13 @@ def load_malicious(
     return docs
 
 
-_ROOT_MARKERS = ("setup.py", "PKG-INFO", "pyproject.toml", "setup.cfg")
-
-
-def _root_depth(rels: Sequence[str]) -> int:
-    """1 when the stored paths keep the sdist's `name-version/` folder, else 0."""
-    split = [r.replace("\\", "/").split("/") for r in rels]
-    if not split or any(len(p) < 2 for p in split):
-        return 0
-    firsts = {p[0] for p in split}
-    if len(firsts) != 1:
-        return 0
-    return 1 if any(len(p) == 2 and p[1] in _ROOT_MARKERS for p in split) else 0
-
-
 def benign_scripts(
     corpus_dir: Path | None = None, *, limit: int | None = None
 ) -> list[tuple[str, Script, str | None]]:
-    """(id, script, family=package name) from a `mphunter-gate corpus` directory."""
+    """(id, script, family=package name) from a `mphunter-gate corpus` directory,
+    each package's stored files selected by `install_time.select`."""
+    from mphunter_gate.archive import DirTree
+
     root = corpus_dir if corpus_dir is not None else default_corpus_dir()
     manifest = root / "manifest.jsonl"
     if not manifest.is_file():
@@ -250,23 +294,16 @@ def benign_scripts(
     for count, key in enumerate(sorted(packages)):
         if limit is not None and count >= limit:
             break
-        entry = packages[key]
         base = root / "files" / key
-        picked = []
-        rels = [str(r) for r in entry.get("files", [])]
-        depth = _root_depth(rels)
-        for rel in rels:
-            kind = install_time_kind(rel, depth)
-            path = base / rel
-            if kind is None or not path.is_file() or path.stat().st_size > MAX_SCRIPT_BYTES:
-                continue
-            if base.resolve() not in path.resolve().parents:
-                log.warning("%s: path leaves the corpus folder, skipped", path)
-                continue
-            picked.append((rel, Script(path=rel, kind=kind, text=decode(path.read_bytes()))))
-        picked.sort(key=lambda rs: (_KIND_ORDER[rs[1].kind], rs[0]))
-        family = "pkg:" + re.sub(r"[-_.]+", "-", str(entry["name"])).lower()
-        out.extend((f"{key}/{rel}", script, family) for rel, script in picked)
+        if not base.is_dir() or base.is_symlink():
+            continue
+        scripts = [
+            s
+            for s in _select(DirTree(base))
+            if len(s.text.encode("utf-8", "replace")) <= MAX_SCRIPT_BYTES
+        ]
+        family = "pkg:" + re.sub(r"[-_.]+", "-", str(packages[key]["name"])).lower()
+        out.extend((f"{key}/{s.path}", s, family) for s in scripts)
     return out
 
 

@@ -2,7 +2,8 @@
 
 `load` checks every artifact's sha256 against manifest.json before a
 single pickle is opened, and refuses on any mismatch. After that,
-scoring is pure: the same token list always gives the same ScriptScore.
+scoring is pure: the same analysis and token list always give the same
+ScriptScore.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from mphunter_gate.errors import ModelError
 from mphunter_gate.model.apiem import Apiem
 from mphunter_gate.model.ccem import Ccem
+from mphunter_gate.model.combine import Combiner
 from mphunter_gate.model.index import ReferenceIndex
 from mphunter_gate.model.manifest import Manifest
 from mphunter_gate.model.params import TrainParams
@@ -24,9 +26,10 @@ from mphunter_gate.model.train import (
     ARTIFACTS,
     CCEM_MODEL,
     CLUSTERER,
+    COMBINER,
     VECTORS,
 )
-from mphunter_gate.types import ScriptScore
+from mphunter_gate.types import ScriptAnalysis, ScriptScore
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ def default_models_dir() -> Path:
 
 
 class Detector:
-    """Scores token lists against the bundled (or given) models."""
+    """Scores analysed scripts against the bundled (or given) models."""
 
     model_version: str
     threshold: float
@@ -75,19 +78,24 @@ class Detector:
             apiem = Apiem.load(root / APIEM_MODEL, root / APIEM_DIRECTION, params.prefix_len)
             ccem = Ccem.load(root / CCEM_MODEL, params.seed, params.effective_infer_epochs)
             index = ReferenceIndex.load(root / CLUSTERER, root / VECTORS)
+            combiner = Combiner.load(root / COMBINER)
+            scorer = Scorer(ccem, index, params.rank_mode, combiner)
         except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError) as exc:
             raise ModelError(f"{root}: cannot load models: {exc}") from exc
-        return cls(manifest, apiem, Scorer(ccem, index, params.rank_mode), params)
+        return cls(manifest, apiem, scorer, params)
 
     def priority(self, api: str) -> float:
         """APIEM branch priority for the analysis stage (see apiem.py)."""
         return self._apiem.priority(api)
 
-    def score(self, path: str, token_list: list[str]) -> ScriptScore:
-        return self._scorer.score_batch([path], [token_list])[0]
+    def score(self, analysis: ScriptAnalysis, token_list: list[str]) -> ScriptScore:
+        """Risk of one analysed script; `token_list` is `analysis.tokens(...)`
+        with the model's prefix_len (the embedding's input), the analysis
+        gives the behaviour."""
+        return self._scorer.score_batch([analysis], [token_list])[0]
 
     def score_many(
-        self, paths: Sequence[str], token_lists: Sequence[Sequence[str]]
+        self, analyses: Sequence[ScriptAnalysis], token_lists: Sequence[Sequence[str]]
     ) -> list[ScriptScore]:
         """Batch form of `score` (one GLOSH call); identical results."""
-        return self._scorer.score_batch(paths, token_lists)
+        return self._scorer.score_batch(analyses, token_lists)

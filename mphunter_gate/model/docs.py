@@ -32,6 +32,9 @@ class TrainingDoc:
     family: str | None
     label: str  # BENIGN | MALICIOUS
     script: Script | None = field(default=None, repr=False, compare=False)
+    # The behaviour vector (behaviour.py layout), filled in by training once
+    # the script has been analysed; empty until then.
+    behaviour: tuple[float, ...] = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.label not in (BENIGN, MALICIOUS):
@@ -41,6 +44,12 @@ class TrainingDoc:
     def group(self) -> str:
         """The split key: the family, or the id itself when there is none."""
         return self.family if self.family else f"id:{self.id}"
+
+    @property
+    def package(self) -> str:
+        """The package the script belongs to (the gate's unit of verdict):
+        the first component of the id (`sample/...` or `name-version/...`)."""
+        return self.id.replace("\\", "/").split("/", 1)[0]
 
     @property
     def file_kind(self) -> str:

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from mphunter_gate.model.docs import TrainingDoc
 from mphunter_gate.model.metrics import family_recall, rates, roc_auc
-from mphunter_gate.types import ScriptScore
+from mphunter_gate.types import ScriptAnalysis, ScriptScore
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +37,28 @@ FILE_KINDS = ("setup.py", "__init__.py", "other")
 class _Scores(Protocol):
     threshold: float
 
-    def score(self, path: str, token_list: list[str]) -> ScriptScore: ...
+    def score(self, analysis: ScriptAnalysis, token_list: list[str]) -> ScriptScore: ...
+
+
+def _analysis(doc: TrainingDoc, priority: Any) -> ScriptAnalysis:
+    """The doc's analysis: re-run on its script (never executed) when it kept
+    one, else a token-only stand-in (hand-built docs)."""
+    from mphunter_gate.model.behaviour import token_analysis
+
+    if doc.script is not None:
+        from mphunter_gate.analysis import analyse
+
+        return analyse(doc.script, priority=priority)
+    return token_analysis(doc.id, doc.tokens)
 
 
 def _score_all(detector: _Scores, docs: Sequence[TrainingDoc]) -> list[float]:
+    priority = getattr(detector, "priority", None)
+    analyses = [_analysis(d, priority) for d in docs]
     many = getattr(detector, "score_many", None)
     if many is not None:
-        return [s.score for s in many([d.id for d in docs], [list(d.tokens) for d in docs])]
-    return [detector.score(d.id, list(d.tokens)).score for d in docs]
+        return [s.score for s in many(analyses, [list(d.tokens) for d in docs])]
+    return [detector.score(a, list(d.tokens)).score for a, d in zip(analyses, docs, strict=True)]
 
 
 def ranking_draws(

@@ -2,13 +2,26 @@
 
 The order follows the method: a first token list per script (no branch
 priority yet) trains APIEM; with APIEM's priority the scripts are
-re-analysed into their canonical sequences; those train CCEM; every
-script is then embedded by inference (as it will be at check time) and
-the benign index is clustered. Before anything is fitted, benign scripts
-are split by package into index / calibration and malicious scripts by
-family into train / validation, so the threshold is calibrated on benign
-packages the index never saw and the validation figures are on malware
-families the models never saw.
+re-analysed into their canonical sequences (and their behaviour vectors);
+those train CCEM; every script is then embedded by inference (as it will
+be at check time) and the benign index is clustered. Then the combiner
+(`combine.py`) learns how to weigh RScore against behaviour.
+
+Splits, all decided before anything is fitted:
+
+- benign, by package: calibration (never seen by any model), combiner-fit
+  (out of the index, so its RScore parts look like a new package's) and
+  index;
+- malicious, by family: validation (families no model saw) and train.
+  Train families are the malicious reference set, and for the combiner
+  they are scored two-fold by family (each half against the other half's
+  reference vectors), so the combiner learns from how a family it has
+  *not* seen sits, which is the situation at check time.
+
+The gate judges a package by its riskiest script, so the threshold is
+calibrated on the per-package maximum over held-out benign packages, and
+recall is reported per malicious package (and per family, each family
+counting once), with per-script figures by file kind beside them.
 """
 
 from __future__ import annotations
@@ -20,16 +33,19 @@ from pathlib import Path
 from typing import Any
 
 from mphunter_gate.model.apiem import train_apiem
+from mphunter_gate.model.behaviour import load_rules
 from mphunter_gate.model.calibrate import choose_threshold
 from mphunter_gate.model.ccem import Ccem, train_ccem
-from mphunter_gate.model.data import Tokenizer, retokenize
+from mphunter_gate.model.combine import fit_combiner
+from mphunter_gate.model.data import Featurizer, refeaturize
 from mphunter_gate.model.docs import BENIGN, MALICIOUS, TrainingDoc
+from mphunter_gate.model.evaluate import FILE_KINDS, ranking_draws
 from mphunter_gate.model.index import ReferenceIndex
 from mphunter_gate.model.manifest import Manifest, sha256_file, version_from_hashes
-from mphunter_gate.model.metrics import family_recall, rates, roc_auc
+from mphunter_gate.model.metrics import rates, roc_auc
 from mphunter_gate.model.params import TrainParams
 from mphunter_gate.model.rscore import __doc__ as RSCORE_DOC
-from mphunter_gate.model.scorer import Scorer
+from mphunter_gate.model.scorer import Scorer, combiner_feature_names
 from mphunter_gate.model.split import split_by_group
 
 log = logging.getLogger(__name__)
@@ -39,7 +55,8 @@ APIEM_DIRECTION = "apiem_direction.npy"
 CCEM_MODEL = "ccem.model"
 CLUSTERER = "benign_hdbscan.pkl"
 VECTORS = "reference_vectors.npz"
-ARTIFACTS = (APIEM_MODEL, APIEM_DIRECTION, CCEM_MODEL, CLUSTERER, VECTORS)
+COMBINER = "combiner.json"
+ARTIFACTS = (APIEM_MODEL, APIEM_DIRECTION, CCEM_MODEL, CLUSTERER, VECTORS, COMBINER)
 
 
 def _unique(token_lists: Sequence[Sequence[str]]) -> list[tuple[str, ...]]:
@@ -78,6 +95,81 @@ def _check_labels(docs: Sequence[TrainingDoc], label: str) -> None:
         )
 
 
+def _per_package(docs: Sequence[TrainingDoc], scores: Sequence[float]) -> dict[str, float]:
+    """The gate's view: a package scores as its riskiest script."""
+    out: dict[str, float] = {}
+    for d, s in zip(docs, scores, strict=True):
+        out[d.package] = max(out.get(d.package, 0.0), s)
+    return out
+
+
+def _weights(docs: Sequence[TrainingDoc]) -> list[float]:
+    """Each group (malware family, benign package) weighs 1 in total, then the
+    two classes are scaled to equal totals: a campaign with 2,000 copies
+    counts as much as one with 2."""
+    from collections import Counter
+
+    size = Counter((d.label, d.group) for d in docs)
+    raw = [1.0 / size[(d.label, d.group)] for d in docs]
+    total = {
+        lab: sum(w for w, d in zip(raw, docs, strict=True) if d.label == lab)
+        for lab in (BENIGN, MALICIOUS)
+    }
+    return [w / total[d.label] if total[d.label] else 0.0 for w, d in zip(raw, docs, strict=True)]
+
+
+def _fold(group: str, seed: int) -> int:
+    import hashlib
+
+    return hashlib.sha256(f"fold:{seed}:{group}".encode()).digest()[0] % 2
+
+
+def _figures(
+    mal: Sequence[TrainingDoc],
+    mal_scores: Sequence[float],
+    ben: Sequence[TrainingDoc],
+    ben_scores: Sequence[float],
+    threshold: float,
+    seed: int,
+) -> dict[str, Any]:
+    """Package-level rates, per-family recall, per-kind script rates, ranking."""
+    mal_pkg = _per_package(mal, mal_scores)
+    ben_pkg = _per_package(ben, ben_scores)
+    fam_of = {d.package: d.group for d in mal}
+    pkgs = sorted(mal_pkg)
+    per_family: dict[str, list[bool]] = {}
+    for p in pkgs:
+        per_family.setdefault(fam_of[p], []).append(mal_pkg[p] >= threshold)
+    fam_recall = {f: sum(v) / len(v) for f, v in per_family.items()}
+    per_kind: dict[str, Any] = {}
+    for kind in FILE_KINDS:
+        m = [s for s, d in zip(mal_scores, mal, strict=True) if d.file_kind == kind]
+        b = [s for s, d in zip(ben_scores, ben, strict=True) if d.file_kind == kind]
+        if m or b:
+            per_kind[kind] = {**rates(m, b, threshold), "roc_auc": roc_auc(m, b)}
+    mal_vals = [mal_pkg[p] for p in pkgs]
+    ben_vals = [ben_pkg[p] for p in sorted(ben_pkg)]
+    ranking = ranking_draws(mal_vals, ben_vals, seed=seed)
+    ranking.pop("per_draw", None)
+    return {
+        "packages": {
+            **rates(mal_vals, ben_vals, threshold),
+            "roc_auc": roc_auc(mal_vals, ben_vals),
+        },
+        "scripts": {
+            **rates(mal_scores, ben_scores, threshold),
+            "roc_auc": roc_auc(mal_scores, ben_scores),
+        },
+        "family_recall_mean": (sum(fam_recall.values()) / len(fam_recall) if fam_recall else None),
+        "families_fully_caught": sum(1 for v in fam_recall.values() if v == 1.0),
+        "families_missed": sum(1 for v in fam_recall.values() if v == 0.0),
+        "n_families": len(fam_recall),
+        "family_recall": {f: round(v, 3) for f, v in sorted(fam_recall.items())},
+        "per_kind_scripts": per_kind,
+        "ranking_packages": ranking,
+    }
+
+
 def train(
     benign: Sequence[TrainingDoc],
     malicious: Sequence[TrainingDoc],
@@ -85,14 +177,17 @@ def train(
     params: TrainParams,
     provenance: dict[str, Any],
     *,
-    tokenizer: Tokenizer | None = None,
+    featurizer: Featurizer | None = None,
 ) -> Manifest:
     """Fit, calibrate, validate and write the models; returns the manifest.
 
-    `tokenizer(script, priority)` re-analyses scripts once APIEM exists; it
-    defaults to the analysis stage. Docs without a `script` keep their
-    tokens (hand-built docs in tests; or `params.reanalyse=False`).
+    `featurizer(script, priority)` re-analyses scripts once APIEM exists
+    into (tokens, behaviour); it defaults to the analysis stage. Docs
+    without a `script` keep their tokens (hand-built docs in tests; or
+    `params.reanalyse=False`).
     """
+    import numpy as np
+
     started = time.monotonic()
     timings: dict[str, float] = {}
 
@@ -106,10 +201,13 @@ def train(
     _check_labels(malicious, MALICIOUS)
     benign = sorted(benign, key=lambda d: d.id)
     malicious = sorted(malicious, key=lambda d: d.id)
-    index_docs, calib_docs = split_by_group(benign, params.calibration_fraction, params.seed)
+    rest, calib_docs = split_by_group(benign, params.calibration_fraction, params.seed)
+    index_docs, fit_docs = split_by_group(rest, params.combiner_fraction, params.seed + 1)
     mal_train, mal_val = split_by_group(malicious, params.validation_fraction, params.seed)
-    if not index_docs or not calib_docs:
-        raise ValueError("need benign scripts from at least two packages (index + calibration)")
+    if not index_docs or not calib_docs or not fit_docs:
+        raise ValueError(
+            "need benign scripts from at least three packages (index, combiner, calibration)"
+        )
     t = time.monotonic()
 
     apiem = train_apiem(
@@ -125,17 +223,18 @@ def train(
     )
     t = lap("apiem", t)
 
-    if params.reanalyse and any(d.script is not None for d in (*benign, *malicious)):
-        tok = tokenizer
-        if tok is None:
-            from mphunter_gate.model.data import analysis_tokenizer
+    feat = featurizer
+    if feat is None and params.reanalyse and any(d.script is not None for d in benign):
+        from mphunter_gate.model.data import analysis_featurizer
 
-            tok = analysis_tokenizer(params.prefix_len)
-        index_docs, calib_docs, mal_train, mal_val = (
-            retokenize(group, tok, apiem.priority)
-            for group in (index_docs, calib_docs, mal_train, mal_val)
-        )
-        t = lap("reanalyse", t)
+        feat = analysis_featurizer(params.prefix_len)
+    if not params.reanalyse:
+        feat = None
+    index_docs, fit_docs, calib_docs, mal_train, mal_val = (
+        refeaturize(group, feat, apiem.priority)
+        for group in (index_docs, fit_docs, calib_docs, mal_train, mal_val)
+    )
+    t = lap("reanalyse", t)
 
     ccem = train_ccem(
         _unique([d.tokens for d in (*index_docs, *mal_train)]),
@@ -150,6 +249,13 @@ def train(
     t = lap("ccem", t)
 
     benign_vecs, benign_kept = _embed_unique(ccem, index_docs)
+    if len(benign_kept) > params.max_index_vectors:
+        pick = np.random.RandomState(params.seed).choice(
+            len(benign_kept), params.max_index_vectors, replace=False
+        )
+        pick.sort()
+        benign_vecs = benign_vecs[pick]
+        benign_kept = [benign_kept[i] for i in pick]
     mal_vecs, mal_kept = _embed_unique(ccem, mal_train)
     if len(mal_kept) > params.max_malicious_reference:
         mal_vecs = mal_vecs[: params.max_malicious_reference]
@@ -165,42 +271,105 @@ def train(
     )
     t = lap("hdbscan", t)
 
-    scorer = Scorer(ccem, index, params.rank_mode)
-    calib_scores = [
-        s.score
-        for s in scorer.score_batch([d.id for d in calib_docs], [d.tokens for d in calib_docs])
-    ]
-    calibration = choose_threshold(calib_scores, params.target_fpr)
-    val_scores = [
-        s.score for s in scorer.score_batch([d.id for d in mal_val], [d.tokens for d in mal_val])
-    ]
+    # Combiner inputs, each scored the way a never-seen script would be.
+    plain = Scorer(ccem, index, params.rank_mode)
+    ben_place, ben_unknown = plain.place([d.tokens for d in fit_docs])
+    mal_place: list[Any] = [None] * len(mal_train)
+    mal_unknown: list[float] = [0.0] * len(mal_train)
+    folds = [_fold(d.group, params.seed) for d in mal_train]
+    kept_fold = np.asarray([_fold(d.group, params.seed) for d in mal_kept], dtype=int)
+    for k in (0, 1):
+        mine = [i for i, f in enumerate(folds) if f == k]
+        if not mine:
+            continue
+        other = kept_fold != k
+        half = ReferenceIndex(
+            index.clusterer_,
+            index.benign_,
+            mal_vecs[other] if len(mal_vecs) else mal_vecs,
+            [i for i, o in zip([d.id for d in mal_kept], other, strict=True) if o],
+        )
+        placed, unknown = Scorer(ccem, half, params.rank_mode).place(
+            [mal_train[i].tokens for i in mine]
+        )
+        for i, p, u in zip(mine, placed, unknown, strict=True):
+            mal_place[i], mal_unknown[i] = p, u
+    fit_all = [*fit_docs, *mal_train]
+    rows = plain.rows(
+        [_as_behaviour(d) for d in fit_all],
+        [*ben_place, *mal_place],
+        [*ben_unknown, *mal_unknown],
+    )
+    labels = [0] * len(fit_docs) + [1] * len(mal_train)
+    combiner = fit_combiner(
+        rows, labels, _weights(fit_all), combiner_feature_names(), l2=params.combiner_l2
+    )
+    t = lap("combiner", t)
+
+    scorer = Scorer(ccem, index, params.rank_mode, combiner)
+
+    def score_docs(docs: Sequence[TrainingDoc], s: Scorer) -> list[float]:
+        from mphunter_gate.model.behaviour import token_analysis
+
+        analyses = [token_analysis(d.id, ()) for d in docs]  # path only; behaviour given
+        return [
+            r.score
+            for r in s.score_batch(
+                analyses, [d.tokens for d in docs], [_as_behaviour(d) for d in docs]
+            )
+        ]
+
+    calib_scores = score_docs(calib_docs, scorer)
+    calib_pkg = _per_package(calib_docs, calib_scores)
+    calibration = choose_threshold(list(calib_pkg.values()), params.target_fpr)
+    val_scores = score_docs(mal_val, scorer)
+    # The method alone (RScore), calibrated the same way, for comparison.
+    rs_calib = score_docs(calib_docs, plain)
+    rs_cal = choose_threshold(list(_per_package(calib_docs, rs_calib).values()), params.target_fpr)
+    rs_val = score_docs(mal_val, plain)
     t = lap("calibrate_validate", t)
 
     validation: dict[str, Any] = {
         "split": (
-            "malicious by family (disjoint); benign by package, calibration held out of the index"
+            "malicious by family (validation families disjoint from every fitted model); "
+            "benign by package: calibration held out of the index and of the combiner; "
+            "verdicts per package (max over its scripts)"
         ),
-        "calibration": calibration.as_dict(),
-        "at_threshold": rates(val_scores, calib_scores, calibration.threshold),
-        "roc_auc": roc_auc(val_scores, calib_scores),
-        "family_recall": family_recall(
-            val_scores, [d.group for d in mal_val], calibration.threshold
+        "calibration": {**calibration.as_dict(), "unit": "package"},
+        **_figures(
+            mal_val, val_scores, calib_docs, calib_scores, calibration.threshold, params.seed
         ),
         "n_validation_families": len({d.group for d in mal_val}),
         "n_train_families": len({d.group for d in mal_train}),
         "validation_empty_token_lists": sum(1 for d in mal_val if not d.tokens),
         "calibration_empty_token_lists": sum(1 for d in calib_docs if not d.tokens),
+        "rscore_only": {
+            "calibration": rs_cal.as_dict(),
+            **{
+                k: v
+                for k, v in _figures(
+                    mal_val, rs_val, calib_docs, rs_calib, rs_cal.threshold, params.seed
+                ).items()
+                if k != "family_recall"
+            },
+        },
     }
+    # Backwards-compatible summary keys (package level).
+    validation["at_threshold"] = validation["packages"]
+    validation["roc_auc"] = validation["packages"]["roc_auc"]
+    validation["family_recall_summary"] = validation["family_recall_mean"]
 
     out_dir.mkdir(parents=True, exist_ok=True)
     apiem.save(out_dir / APIEM_MODEL, out_dir / APIEM_DIRECTION)
     ccem.save(out_dir / CCEM_MODEL)
     index.save(out_dir / CLUSTERER, out_dir / VECTORS)
+    combiner.save(out_dir / COMBINER)
     hashes = {name: sha256_file(out_dir / name) for name in ARTIFACTS}
     lap("save", t)
     timings["total"] = round(time.monotonic() - started, 3)
 
     n_clusters = int(index.clusterer_.labels_.max()) + 1
+    rules = load_rules()
     manifest = Manifest(
         model_version=version_from_hashes(hashes),
         threshold=calibration.threshold,
@@ -211,22 +380,26 @@ def train(
             "counts": {
                 "benign_index_scripts": len(index_docs),
                 "benign_index_vectors": len(benign_kept),
+                "benign_combiner_scripts": len(fit_docs),
                 "benign_calibration_scripts": len(calib_docs),
+                "benign_calibration_packages": len(calib_pkg),
                 "malicious_train_scripts": len(mal_train),
                 "malicious_reference_vectors": len(mal_kept),
                 "malicious_validation_scripts": len(mal_val),
+                "malicious_validation_packages": len({d.package for d in mal_val}),
             },
         },
         validation=validation,
         scoring={
             "rank_mode": params.rank_mode,
             "definition": " ".join((RSCORE_DOC or "").split()),
-            "features": [
-                "ccem_embedding",
-                "glosh_outlierness",
-                "nearest_benign",
-                "nearest_malicious",
-            ],
+            "combiner": (
+                "L2 logistic regression over behaviour features (data/behaviours.toml) and "
+                "RScore parts; family-weighted; malicious RScore parts two-fold by family"
+            ),
+            "features": list(combiner_feature_names()),
+            "combiner_weights": combiner.weights(),
+            "behaviour_categories": dict(rules.descriptions),
             "hdbscan_clusters": n_clusters,
             "hdbscan_noise_fraction": float((index.clusterer_.labels_ < 0).mean()),
             "apiem_priority": (
@@ -237,3 +410,9 @@ def train(
     )
     manifest.write(out_dir)
     return manifest
+
+
+def _as_behaviour(doc: TrainingDoc) -> Any:
+    from mphunter_gate.model.behaviour import Behaviour
+
+    return Behaviour(values=doc.behaviour, fired=())

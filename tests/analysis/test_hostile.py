@@ -8,10 +8,10 @@ import time
 import pytest
 from analysis_support import apis, run
 
-from mphunter_gate.types import ParseMode
+from mphunter_gate.types import ParseMode, ScriptAnalysis
 
 
-def _timed(src: str) -> tuple[float, object]:
+def _timed(src: str) -> tuple[float, ScriptAnalysis]:
     t0 = time.perf_counter()
     result = run(src)
     return time.perf_counter() - t0, result
@@ -21,16 +21,16 @@ def test_deep_parentheses_fall_back_to_tokens() -> None:
     src = "import os\nos.system(" + "(" * 10_000 + "1" + ")" * 10_000 + ")\n"
     elapsed, a = _timed(src)
     assert elapsed < 2.0
-    assert a.parse is ParseMode.TOKENS  # type: ignore[attr-defined]
-    assert apis(a) == ["os.system"]  # type: ignore[arg-type]
+    assert a.parse is ParseMode.TOKENS
+    assert apis(a) == ["os.system"]
 
 
 def test_deep_binop_chain_recursion_is_caught() -> None:
     src = "import os\nos.system('a'" + " + 'a'" * 10_000 + ")\n"
     elapsed, a = _timed(src)
     assert elapsed < 2.0
-    assert a.parse is ParseMode.TOKENS  # type: ignore[attr-defined]
-    assert apis(a) == ["os.system"]  # type: ignore[arg-type]
+    assert a.parse is ParseMode.TOKENS
+    assert apis(a) == ["os.system"]
 
 
 def test_nesting_the_parser_accepts_but_our_visitor_cannot() -> None:
@@ -38,16 +38,16 @@ def test_nesting_the_parser_accepts_but_our_visitor_cannot() -> None:
     src = "import os\nx = " + "-" * 900 + "os.getpid()\n"
     elapsed, a = _timed(src)
     assert elapsed < 2.0
-    assert a.parse in (ParseMode.AST, ParseMode.TOKENS)  # type: ignore[attr-defined]
-    assert apis(a) == ["os.getpid"]  # type: ignore[arg-type]
+    assert a.parse in (ParseMode.AST, ParseMode.TOKENS)
+    assert apis(a) == ["os.getpid"]
 
 
 def test_deep_indentation_falls_back() -> None:
     body = "".join(" " * i + "if x:\n" for i in range(150)) + " " * 150 + "os.remove('x')\n"
     elapsed, a = _timed("import os\n" + body)
     assert elapsed < 2.0
-    assert a.parse is ParseMode.TOKENS  # type: ignore[attr-defined]
-    assert apis(a) == ["os.remove"]  # type: ignore[arg-type]
+    assert a.parse is ParseMode.TOKENS
+    assert apis(a) == ["os.remove"]
 
 
 def test_five_megabyte_one_line_of_code_is_bounded() -> None:
@@ -55,8 +55,8 @@ def test_five_megabyte_one_line_of_code_is_bounded() -> None:
     assert len(src) > 5_000_000
     elapsed, a = _timed(src)
     assert elapsed < 2.0
-    assert a.parse is ParseMode.TOKENS  # type: ignore[attr-defined]
-    assert apis(a)[:1] == ["os.getpid"]  # type: ignore[arg-type]
+    assert a.parse is ParseMode.TOKENS
+    assert apis(a)[:1] == ["os.getpid"]
 
 
 def test_five_megabyte_literal_is_parsed_with_ast() -> None:
@@ -65,8 +65,8 @@ def test_five_megabyte_literal_is_parsed_with_ast() -> None:
     assert len(src) > 5_000_000
     elapsed, a = _timed(src)
     assert elapsed < 2.0
-    assert a.parse is ParseMode.AST  # type: ignore[attr-defined]
-    assert apis(a) == ["os.system"]  # type: ignore[arg-type]
+    assert a.parse is ParseMode.AST
+    assert apis(a) == ["os.system"]
 
 
 @pytest.mark.parametrize("src", ["\x00\x01\x02 garbage \x00", "(((( unclosed", "@@@ ??? !!!"])
@@ -84,5 +84,5 @@ def test_exponential_inlining_is_bounded() -> None:
     lines.append("f39()")
     elapsed, a = _timed("\n".join(lines) + "\n")
     assert elapsed < 2.0
-    assert a.parse is ParseMode.AST  # type: ignore[attr-defined]
-    assert 0 < len(a.sequences[0]) <= 20_000  # type: ignore[attr-defined]
+    assert a.parse is ParseMode.AST
+    assert 0 < len(a.sequences[0]) <= 20_000

@@ -10,6 +10,8 @@ from __future__ import annotations
 import random
 
 from mphunter_gate.model import BENIGN, MALICIOUS, TrainingDoc, TrainParams
+from mphunter_gate.model.behaviour import token_analysis
+from mphunter_gate.types import ScriptAnalysis
 
 BENIGN_APIS = [
     "path.join",
@@ -92,3 +94,8 @@ FAST = TrainParams(
     calibration_fraction=0.3,
     validation_fraction=0.3,
 )
+
+
+def analysed(path: str, tokens: list[str] | tuple[str, ...]) -> ScriptAnalysis:
+    """A token-only analysis for hand-built token lists (see behaviour.token_analysis)."""
+    return token_analysis(path, tuple(tokens))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from mphunter_gate.model import BENIGN, MALICIOUS, Detector, TrainingDoc, evaluate
 from mphunter_gate.model.evaluate import ranking_draws
-from mphunter_gate.types import ScriptScore
+from mphunter_gate.types import ScriptAnalysis, ScriptScore
 
 
 class Stub:
@@ -15,9 +15,9 @@ class Stub:
     threshold = 0.5
     model_version = "stub"
 
-    def score(self, path: str, token_list: list[str]) -> ScriptScore:
+    def score(self, analysis: ScriptAnalysis, token_list: list[str]) -> ScriptScore:
         value = float(token_list[0]) if token_list else 0.0
-        return ScriptScore(path, value, 0.0, 0.0, 2.0, None)
+        return ScriptScore(analysis.path, value, 0.0, 0.0, 2.0, None)
 
 
 def _docs(values: list[float], label: str, name: str) -> list[TrainingDoc]:

@@ -14,7 +14,7 @@ import pytest
 
 from mphunter_gate.model import Detector, Manifest, train
 from mphunter_gate.model.train import ARTIFACTS
-from tests.model.synthetic import FAST, MALICIOUS_APIS
+from tests.model.synthetic import FAST, MALICIOUS_APIS, analysed
 
 warnings.filterwarnings("ignore", message="Clusterer does not have any defined clusters")
 
@@ -39,7 +39,7 @@ def test_scores_are_bounded_and_shaped(trained: Path, corpus) -> None:
     detector = Detector.load(trained)
     benign, malicious = corpus
     for doc in (*benign[:10], *malicious[:10]):
-        result = detector.score(doc.id, list(doc.tokens))
+        result = detector.score(analysed(doc.id, doc.tokens), list(doc.tokens))
         assert result.path == doc.id
         assert 0.0 <= result.score <= 1.0
         assert 0.0 <= result.outlierness <= 1.0
@@ -50,12 +50,13 @@ def test_scores_are_bounded_and_shaped(trained: Path, corpus) -> None:
 def test_same_script_twice_scores_identically(trained: Path, corpus) -> None:
     detector = Detector.load(trained)
     tokens = list(corpus[1][0].tokens)
-    first = detector.score("x/setup.py", tokens)
-    detector.score("other/setup.py", list(corpus[0][3].tokens))  # disturb any state
-    second = detector.score("x/setup.py", tokens)
+    first = detector.score(analysed("x/setup.py", tokens), tokens)
+    other = list(corpus[0][3].tokens)
+    detector.score(analysed("other/setup.py", other), other)  # disturb any state
+    second = detector.score(analysed("x/setup.py", tokens), tokens)
     assert first == second
-    assert detector.score_many(["x/setup.py"], [tokens])[0] == first
-    assert Detector.load(trained).score("x/setup.py", tokens) == first
+    assert detector.score_many([analysed("x/setup.py", tokens)], [tokens])[0] == first
+    assert Detector.load(trained).score(analysed("x/setup.py", tokens), tokens) == first
 
 
 def test_malicious_looking_scores_above_benign_looking(trained: Path, corpus) -> None:
@@ -63,19 +64,32 @@ def test_malicious_looking_scores_above_benign_looking(trained: Path, corpus) ->
     benign, _ = corpus
     payload = ["base64.b64decode", "builtins.exec", "os.system", "request.urlopen", "socket.socket"]
     assert set(payload) <= set(MALICIOUS_APIS)
-    bad = detector.score("evil/setup.py", payload).score
-    benign_scores = [detector.score(d.id, list(d.tokens)).score for d in benign[:40]]
+    bad = detector.score(analysed("evil/setup.py", payload), payload).score
+    benign_scores = [
+        detector.score(analysed(d.id, d.tokens), list(d.tokens)).score for d in benign[:40]
+    ]
     assert bad > max(benign_scores)
 
 
-def test_no_api_calls_scores_zero_and_unknown_apis_are_outliers(trained: Path) -> None:
+def test_no_api_calls_scores_zero(trained: Path) -> None:
     detector = Detector.load(trained)
-    empty = detector.score("pkg/__init__.py", [])
+    empty = detector.score(analysed("pkg/__init__.py", []), [])
     assert empty.score == 0.0
     assert empty.nearest_malicious is None
-    unknown = detector.score("pkg/setup.py", ["never.seen", "nowhere.else"])
-    assert unknown.outlierness == 1.0
-    assert unknown.score > 0.0
+    assert empty.rscore is None
+
+
+def test_unknown_apis_get_no_made_up_rscore_and_behaviour_decides(trained: Path) -> None:
+    """Tokens the model never saw: no embedding (no fixed 0.75 any more); the
+    behaviour of the calls, not their novelty alone, moves the score."""
+    detector = Detector.load(trained)
+    quiet = ["never.seen", "nowhere.else"]
+    loud = ["subprocess.getoutput", "urllib2.urlopen", "marshal.loads"]  # not in the corpus
+    q = detector.score(analysed("pkg/setup.py", quiet), quiet)
+    lo = detector.score(analysed("pkg/setup.py", loud), loud)
+    assert q.rscore is None and lo.rscore is None
+    assert "process" in lo.behaviours and "network" in lo.behaviours
+    assert lo.score > q.score
 
 
 def test_priority_is_deterministic_and_bounded(trained: Path) -> None:
@@ -118,7 +132,9 @@ def test_scores_do_not_depend_on_the_process_hash_seed(trained: Path) -> None:
         "import sys, warnings; warnings.filterwarnings('ignore');"
         "from pathlib import Path; from mphunter_gate.model import Detector;"
         "d = Detector.load(Path(sys.argv[1]));"
-        "print(repr(d.score('s', ['base64.b64decode', 'os.system', 'path.join']).score))"
+        "from mphunter_gate.model.behaviour import token_analysis as ta;"
+        "t = ['base64.b64decode', 'os.system', 'path.join'];"
+        "print(repr(d.score(ta('s', tuple(t)), t).score))"
     )
     outputs = set()
     for hash_seed in ("1", "2"):

@@ -1,0 +1,277 @@
+"""Behaviour features: what a script does at install or import time, as numbers.
+
+The embedding side of MPHunter (APIEM, CCEM, HDBSCAN, RScore) says how
+*unusual* a script's API sequence is. Measurement says unusual is not
+enough, and that what carries over to malware families not seen yet is
+behaviour: install-time hooks, decoded payloads, and network plus process
+plus file access in code that runs at install or import. This module maps
+one `ScriptAnalysis` to a fixed, named feature vector describing exactly
+that, for the combiner (`combine.py`) to weigh next to RScore.
+
+Which API belongs to which behaviour is data (`data/behaviours.toml`), so
+it can be reviewed and extended without touching code. The layout is:
+
+- per category `c` (in file order): `c` (0/1 present) and `c:n`
+  (log1p of the number of distinct call sites);
+- per combination `a+b` from the file: 0/1 both present;
+- when the code runs: `install:<c>` / `import:<c>` for process, network,
+  dynamic_code and decode, where install means setup.py, an in-tree build
+  backend or a .pth file, and import means a package `__init__.py` or a
+  module it imports;
+- decoded payloads (`ScriptAnalysis.decoded`): `decoded` (a decoder
+  recovered something), `decoded:code` (it looks like Python source),
+  `decoded:url`, `decoded:layers` (log1p of nested decoders, e.g.
+  base64+zlib = 2), `decoded:calls` (log1p of calls found inside a
+  decoded payload), `decoded:literal` (exec of a plain string literal);
+- the file kind one-hot (`kind:setup.py`, ...), `parse:tokens` (the
+  tolerant fallback parsed it), and size/mix: `calls:n`, `apis:n`,
+  `categories:n` (distinct categories / 4) and `sensitive:share` (share of
+  call sites in any category).
+
+Nothing here names a campaign, a URL or a package: features describe
+behaviour only, so a new family that does the same things scores the same.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import tomllib
+
+from mphunter_gate.types import ApiCall, ParseMode, ScriptAnalysis, ScriptKind
+
+#: Categories that also get an install-time and an import-time feature.
+TIMED = ("process", "network", "dynamic_code", "decode")
+INSTALL_KINDS = (ScriptKind.SETUP, ScriptKind.BACKEND, ScriptKind.PTH)
+IMPORT_KINDS = (ScriptKind.INIT, ScriptKind.MODULE)
+#: Decoder methods that recover hidden data; "literal" (a plain string
+#: handed to exec) and "reverse" are counted separately or not at all.
+_CODE_HINT = re.compile(r"\b(import |exec\(|eval\(|def |__import__|subprocess|os\.system)")
+_URL_HINT = re.compile(r"https?://|ftp://|\bwss?://", re.I)
+
+
+@dataclass(frozen=True, eq=False)
+class Rules:
+    """The category -> API knowledge loaded from behaviours.toml.
+
+    Compared and hashed by identity: there is one per process in practice,
+    and `_categorise` caches per (rules, api).
+    """
+
+    categories: tuple[str, ...]
+    descriptions: dict[str, str]
+    exact: dict[str, frozenset[str]]  # category -> exact names
+    prefixes: dict[str, tuple[str, ...]]  # category -> "a.b." prefixes
+    suffixes: dict[str, frozenset[str]]  # category -> last parts
+    dotted_suffixes: dict[str, tuple[str, ...]]  # category -> "install.run" tails
+    globs: dict[str, tuple[tuple[str, str], ...]]  # category -> ("base64.", "decode")
+    pairs: tuple[tuple[str, str], ...]
+
+    def categories_of(self, api: str) -> tuple[str, ...]:
+        """The categories one full API name belongs to (possibly several)."""
+        return _categorise(self, api)
+
+
+@lru_cache(maxsize=200_000)
+def _categorise(rules: Rules, api: str) -> tuple[str, ...]:
+    last = api.rsplit(".", 1)[-1]
+    out = []
+    for cat in rules.categories:
+        if (
+            api in rules.exact[cat]
+            or last in rules.suffixes[cat]
+            or any(api == t or api.endswith("." + t) for t in rules.dotted_suffixes[cat])
+            or any(api.startswith(p) for p in rules.prefixes[cat])
+            or any(
+                api.startswith(h) and api.endswith(t) and len(api) >= len(h) + len(t)
+                for h, t in rules.globs[cat]
+            )
+        ):
+            out.append(cat)
+    return tuple(out)
+
+
+def parse_rules(text: str) -> Rules:
+    """Rules from the TOML text; raises ValueError on a malformed file."""
+    doc = tomllib.loads(text)
+    cats = doc.get("categories")
+    if not isinstance(cats, dict) or not cats:
+        raise ValueError("behaviours: no [categories]")
+    names = tuple(cats)
+    exact: dict[str, frozenset[str]] = {}
+    prefixes: dict[str, tuple[str, ...]] = {}
+    suffixes: dict[str, frozenset[str]] = {}
+    globs: dict[str, tuple[tuple[str, str], ...]] = {}
+    dotted_suffixes: dict[str, tuple[str, ...]] = {}
+    descriptions: dict[str, str] = {}
+    for name in names:
+        entry = cats[name]
+        apis = entry.get("apis") if isinstance(entry, dict) else None
+        if not isinstance(apis, list) or not all(isinstance(a, str) and a for a in apis):
+            raise ValueError(f"behaviours: category {name!r} needs a list of API patterns")
+        descriptions[name] = str(entry.get("description", ""))
+        ex: set[str] = set()
+        pre: list[str] = []
+        suf: set[str] = set()
+        glob: list[tuple[str, str]] = []
+        dotted: list[str] = []
+        for pattern in apis:
+            if pattern.startswith("*.") and "." in pattern[2:]:
+                dotted.append(pattern[2:])
+            elif pattern.startswith("*."):
+                suf.add(pattern[2:])
+            elif pattern.endswith(".*"):
+                pre.append(pattern[:-1])
+            elif "*" in pattern:  # "base64.*decode": a name in the module ending so
+                head, _, tail = pattern.partition("*")
+                glob.append((head, tail))
+            else:
+                ex.add(pattern)
+        exact[name], prefixes[name], suffixes[name] = frozenset(ex), tuple(pre), frozenset(suf)
+        globs[name] = tuple(glob)
+        dotted_suffixes[name] = tuple(dotted)
+    pairs = []
+    for pair in doc.get("combinations", {}).get("pairs", []):
+        if not isinstance(pair, list) or len(pair) != 2 or any(p not in cats for p in pair):
+            raise ValueError(f"behaviours: bad combination {pair!r}")
+        pairs.append((str(pair[0]), str(pair[1])))
+    return Rules(
+        names, descriptions, exact, prefixes, suffixes, dotted_suffixes, globs, tuple(pairs)
+    )
+
+
+@lru_cache(maxsize=1)
+def load_rules() -> Rules:
+    """The packaged behaviours.toml."""
+    text = resources.files("mphunter_gate").joinpath("data/behaviours.toml").read_text("utf-8")
+    return parse_rules(text)
+
+
+def feature_names(rules: Rules | None = None) -> tuple[str, ...]:
+    """The layout of `features(...)`; recorded in the manifest."""
+    r = rules if rules is not None else load_rules()
+    names: list[str] = []
+    for cat in r.categories:
+        names += [cat, f"{cat}:n"]
+    names += [f"{a}+{b}" for a, b in r.pairs]
+    for when in ("install", "import"):
+        names += [f"{when}:{c}" for c in TIMED if c in r.categories]
+    names += [
+        "decoded",
+        "decoded:code",
+        "decoded:url",
+        "decoded:layers",
+        "decoded:calls",
+        "decoded:literal",
+    ]
+    names += [f"kind:{k.value}" for k in ScriptKind]
+    names += ["parse:tokens", "calls:n", "apis:n", "categories:n", "sensitive:share"]
+    return tuple(names)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """One script's behaviour vector, and the behaviours a report should name."""
+
+    values: tuple[float, ...]
+    fired: tuple[str, ...]  # categories, combinations and decoded flags that are set
+
+    @property
+    def active(self) -> bool:
+        """False for a script with no API call and no decoded payload at all."""
+        return is_active(self.values)
+
+
+@lru_cache(maxsize=1)
+def _activity_columns() -> tuple[int, ...]:
+    names = feature_names()
+    return tuple(names.index(n) for n in ("calls:n", "decoded", "decoded:literal"))
+
+
+def is_active(values: Sequence[float]) -> bool:
+    """Whether a behaviour vector (packaged layout) shows any call or payload."""
+    if not values:
+        return False
+    return any(values[i] > 0 for i in _activity_columns())
+
+
+def _layers(method: str) -> int:
+    parts = [m for m in method.split("+") if m and m not in ("literal", "reverse")]
+    return len(parts)
+
+
+def behaviour(analysis: ScriptAnalysis, rules: Rules | None = None) -> Behaviour:
+    """The feature vector of one analysed script (layout: `feature_names`)."""
+    r = rules if rules is not None else load_rules()
+    calls = analysis.calls if analysis.parse is not ParseMode.FAILED else ()
+    counts = dict.fromkeys(r.categories, 0)
+    sensitive = 0
+    for call in calls:
+        cats = r.categories_of(call.api)
+        for c in cats:
+            counts[c] += 1
+        if cats:
+            sensitive += 1
+    present = {c for c, n in counts.items() if n}
+    values: list[float] = []
+    fired: list[str] = []
+    for cat in r.categories:
+        values += [1.0 if cat in present else 0.0, math.log1p(counts[cat])]
+        if cat in present:
+            fired.append(cat)
+    for a, b in r.pairs:
+        both = a in present and b in present
+        values.append(1.0 if both else 0.0)
+        if both:
+            fired.append(f"{a}+{b}")
+    for kinds in (INSTALL_KINDS, IMPORT_KINDS):
+        for c in TIMED:
+            if c in r.categories:
+                values.append(1.0 if analysis.kind in kinds and c in present else 0.0)
+
+    decoded = [d for d in analysis.decoded if _layers(d.method) > 0]
+    literal = [d for d in analysis.decoded if d.method == "literal"]
+    code = any(_CODE_HINT.search(d.preview) for d in analysis.decoded)
+    url = any(_URL_HINT.search(d.preview) for d in analysis.decoded)
+    layers = max((_layers(d.method) for d in decoded), default=0)
+    payload_lines = {(d.file, d.line) for d in analysis.decoded}
+    in_payload = sum(1 for c in calls if (c.file, c.line) in payload_lines)
+    values += [
+        1.0 if decoded else 0.0,
+        1.0 if code else 0.0,
+        1.0 if url else 0.0,
+        math.log1p(layers),
+        math.log1p(in_payload),
+        1.0 if literal else 0.0,
+    ]
+    for flag, on in (("decoded", bool(decoded)), ("decoded:code", code), ("decoded:url", url)):
+        if on:
+            fired.append(flag)
+    values += [1.0 if analysis.kind is k else 0.0 for k in ScriptKind]
+    n_apis = len({c.api for c in calls})
+    values += [
+        1.0 if analysis.parse is ParseMode.TOKENS else 0.0,
+        math.log1p(len(calls)),
+        math.log1p(n_apis),
+        len(present - {"install_hook"}) / 4.0,
+        sensitive / len(calls) if calls else 0.0,
+    ]
+    return Behaviour(values=tuple(values), fired=tuple(fired))
+
+
+def token_analysis(path: str, tokens: Sequence[str]) -> ScriptAnalysis:
+    """A stand-in analysis for a document known only by its token list (hand-
+    built training documents): one sequence, one call per token, the kind
+    guessed from the file name. Real scripts always go through `analyse`."""
+    base = path.replace("\\", "/").rsplit("/", 1)[-1]
+    kind = {
+        "setup.py": ScriptKind.SETUP,
+        "__init__.py": ScriptKind.INIT,
+    }.get(base, ScriptKind.PTH if base.endswith(".pth") else ScriptKind.MODULE)
+    calls = tuple(ApiCall(api=t, file=path, line=i + 1) for i, t in enumerate(tokens))
+    return ScriptAnalysis(path=path, kind=kind, parse=ParseMode.AST, sequences=(calls,))
