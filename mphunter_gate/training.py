@@ -10,7 +10,6 @@ figures describe the shipped gate, not a lab variant of it.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import sys
@@ -18,16 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from mphunter_gate.errors import InputError
+from mphunter_gate.model.manifest import sha256_file
 
 log = logging.getLogger(__name__)
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _params(args: argparse.Namespace) -> Any:
@@ -70,7 +62,7 @@ def run_training(args: argparse.Namespace) -> int:
         "benign": {
             "source": "install-time files of PyPI sdists downloaded by `mphunter-gate corpus` "
             "(newest final release with an sdist; names from data/benign_names.tsv)",
-            "corpus_manifest_sha256": _sha256_file(corpus / "manifest.jsonl"),
+            "corpus_manifest_sha256": sha256_file(corpus / "manifest.jsonl"),
             "packages_ok": len(ok),
             "packages_top": sum(1 for e in ok if e.get("sample") == "top"),
             "packages_random": sum(1 for e in ok if e.get("sample") == "random"),
@@ -79,7 +71,7 @@ def run_training(args: argparse.Namespace) -> int:
         "malicious": {
             "source": "MalRegistry development split (text only)",
             "archive": tar.name,
-            "archive_sha256": _sha256_file(tar),
+            "archive_sha256": sha256_file(tar),
             "scripts": len(malicious),
         },
     }
