@@ -12,11 +12,11 @@ from __future__ import annotations
 MAX_TEXT_CHARS = 8_000_000
 #: `ast.parse` is tried only when the code, with long string literals removed, is this small;
 #: parse time grows about linearly (~0.9 s/MB for pathological chains), so this bounds it.
-MAX_AST_CODE_CHARS = 1024 * 1024
+MAX_AST_CODE_CHARS = 512 * 1024
 #: A one-line string literal at least this long counts as "literal", not code.
 LONG_LITERAL_RUN = 200
 #: Wall-clock budget for one script, decoded payloads included (the target is < 2 s).
-TIME_BUDGET_S = 1.5
+TIME_BUDGET_S = 1.0
 #: Longest canonical sequence kept; inlining can otherwise grow output exponentially.
 MAX_SEQUENCE_CALLS = 20_000
 #: How deep callees are inlined into their callers.
@@ -34,4 +34,8 @@ MAX_FALLBACK_TOKENS = 2_000_000
 #: Logical lines longer than this are not re-parsed with `ast` in the fallback.
 MAX_REPARSE_LINE_CHARS = 64 * 1024
 #: Events a walk may visit (inlining without output could otherwise grow exponentially).
-MAX_WALK_STEPS = 400_000
+MAX_WALK_STEPS = 100_000
+#: After the time budget is spent a walk still emits this many calls (and visits at most
+#: MAX_WALK_STEPS_LATE events), so the BFS walk is never empty just because DFS used the time.
+MIN_CALLS_LATE = 1_000
+MAX_WALK_STEPS_LATE = 20_000

@@ -35,9 +35,14 @@ from mphunter_gate.types import (
 log = logging.getLogger(__name__)
 
 GRAPH_MODES = ("cfg+cg", "cg")
-# A long one-line string literal (escapes allowed): cheap for the parser however long it is.
+# A one-line string literal of at least LONG_LITERAL_RUN characters (escapes allowed),
+# written as an unrolled loop so the scan stays linear and fast on megabyte literals.
 _LONG_LITERAL = re.compile(
-    r"""(['"])(?:[^'"\\\n]|\\.){""" + str(limits.LONG_LITERAL_RUN) + r""",}\1"""
+    "|".join(
+        q + r"(?=[^" + q + r"\n]{" + str(limits.LONG_LITERAL_RUN) + r"})"
+        r"[^" + q + r"\\\n]*(?:\\.[^" + q + r"\\\n]*)*" + q
+        for q in ("'", '"')
+    )
 )
 _PARSE_ERRORS = (SyntaxError, ValueError, MemoryError, RecursionError, UnicodeError)
 

@@ -96,10 +96,13 @@ class Walker:
 
     # -- emission -------------------------------------------------------------------------
 
+    def _late(self) -> bool:
+        return time.monotonic() > self.deadline
+
     def _append(self, out: list[ApiCall], api: str, line: int) -> None:
         if len(out) >= limits.MAX_SEQUENCE_CALLS:
             raise _Stop
-        if len(out) % 512 == 0 and time.monotonic() > self.deadline:
+        if len(out) % 64 == 0 and len(out) >= limits.MIN_CALLS_LATE and self._late():
             raise _Stop
         out.append(
             ApiCall(api, self.path, self.fixed_line if self.fixed_line is not None else line)
@@ -117,7 +120,9 @@ class Walker:
             for block_id in self._block_order(qualname, cfg, order):
                 for event in cfg.blocks[block_id].events:
                     self._steps += 1
-                    if self._steps > limits.MAX_WALK_STEPS:
+                    if self._steps > limits.MAX_WALK_STEPS or (
+                        self._steps > limits.MAX_WALK_STEPS_LATE and self._late()
+                    ):
                         raise _Stop
                     if isinstance(event, Api):
                         self._append(out, event.api, event.line)
