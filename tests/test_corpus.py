@@ -14,12 +14,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pytest
-from tests.conftest import LocalIndex
 
 from mphunter_gate import corpus
 from mphunter_gate.corpus import Candidate, Entry, _fetch_one, latest_sdist, read_manifest
 from mphunter_gate.index import Index
 from mphunter_gate.types import DistFile, FileKind
+from tests.conftest import LocalIndex
 
 SETUP = "from setuptools import setup\nsetup(name='tidy-widgets')\n"
 

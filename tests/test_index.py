@@ -22,12 +22,12 @@ from typing import Any
 
 import pytest
 import requests
-from tests.conftest import LocalIndex
 
 from mphunter_gate import index as index_mod
 from mphunter_gate.errors import PackageIndexError
 from mphunter_gate.index import Index, default_cache_dir, pip_index_urls
 from mphunter_gate.types import DistFile, FileKind
+from tests.conftest import LocalIndex
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 SDIST = b"sdist bytes " * 50

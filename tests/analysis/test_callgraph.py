@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analysis_support import apis, lines, run
+from tests.analysis.analysis_support import apis, lines, run
 
 CMDCLASS = """
 import os

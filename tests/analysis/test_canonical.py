@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from analysis_support import run
-
 from mphunter_gate.analysis import load_bad_apis, tokens
 from mphunter_gate.types import ParseMode, ScriptAnalysis, ScriptKind
+from tests.analysis.analysis_support import run
 
 SRC = """
 import os, subprocess

@@ -8,11 +8,11 @@ import codecs
 import zlib
 
 import pytest
-from analysis_support import apis, lines, run
 
 from mphunter_gate.analysis import limits
 from mphunter_gate.analysis.decode import DECODERS
 from mphunter_gate.types import ParseMode
+from tests.analysis.analysis_support import apis, lines, run
 
 PAYLOAD = "import os\nos.system('id')\n"
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import base64
 
-from analysis_support import apis, lines, run
-
 from mphunter_gate.types import ParseMode, ScriptKind
+from tests.analysis.analysis_support import apis, lines, run
 
 PY2 = """
 import urllib2 as u

@@ -1,34 +1,31 @@
-"""Hostile input: bounded time, no crash, and never an empty result that looks clean."""
+"""Hostile input: no crash, a bounded result, and never an empty result that looks clean.
+
+Wall-clock limits are measured in bench/analysis_throughput.py, not asserted
+here: a timed unit test fails on a slow or busy CI machine for no fault of the
+code. What these tests pin down is the structural bound (fallback path taken,
+sequence length capped) that keeps the time bounded.
+"""
 
 from __future__ import annotations
 
 import base64
-import time
 
 import pytest
-from analysis_support import apis, run
 
-from mphunter_gate.types import ParseMode, ScriptAnalysis
-
-
-def _timed(src: str) -> tuple[float, ScriptAnalysis]:
-    t0 = time.perf_counter()
-    result = run(src)
-    return time.perf_counter() - t0, result
+from mphunter_gate.types import ParseMode
+from tests.analysis.analysis_support import apis, run
 
 
 def test_deep_parentheses_fall_back_to_tokens() -> None:
     src = "import os\nos.system(" + "(" * 10_000 + "1" + ")" * 10_000 + ")\n"
-    elapsed, a = _timed(src)
-    assert elapsed < 2.0
+    a = run(src)
     assert a.parse is ParseMode.TOKENS
     assert apis(a) == ["os.system"]
 
 
 def test_deep_binop_chain_recursion_is_caught() -> None:
     src = "import os\nos.system('a'" + " + 'a'" * 10_000 + ")\n"
-    elapsed, a = _timed(src)
-    assert elapsed < 2.0
+    a = run(src)
     assert a.parse is ParseMode.TOKENS
     assert apis(a) == ["os.system"]
 
@@ -36,16 +33,14 @@ def test_deep_binop_chain_recursion_is_caught() -> None:
 def test_nesting_the_parser_accepts_but_our_visitor_cannot() -> None:
     # ~900 levels parse fine but overflow a recursive visitor: must fall back, not crash.
     src = "import os\nx = " + "-" * 900 + "os.getpid()\n"
-    elapsed, a = _timed(src)
-    assert elapsed < 2.0
+    a = run(src)
     assert a.parse in (ParseMode.AST, ParseMode.TOKENS)
     assert apis(a) == ["os.getpid"]
 
 
 def test_deep_indentation_falls_back() -> None:
     body = "".join(" " * i + "if x:\n" for i in range(150)) + " " * 150 + "os.remove('x')\n"
-    elapsed, a = _timed("import os\n" + body)
-    assert elapsed < 2.0
+    a = run("import os\n" + body)
     assert a.parse is ParseMode.TOKENS
     assert apis(a) == ["os.remove"]
 
@@ -53,8 +48,7 @@ def test_deep_indentation_falls_back() -> None:
 def test_five_megabyte_one_line_of_code_is_bounded() -> None:
     src = "import os;os.getpid();x=" + "+".join(["a"] * 2_500_000) + "\n"
     assert len(src) > 5_000_000
-    elapsed, a = _timed(src)
-    assert elapsed < 2.0
+    a = run(src)
     assert a.parse is ParseMode.TOKENS
     assert apis(a)[:1] == ["os.getpid"]
 
@@ -63,8 +57,7 @@ def test_five_megabyte_literal_is_parsed_with_ast() -> None:
     blob = base64.b64encode(b"\0" * 3_800_000).decode()
     src = f"import os\ndata = '{blob}'\nos.system('id')\n"
     assert len(src) > 5_000_000
-    elapsed, a = _timed(src)
-    assert elapsed < 2.0
+    a = run(src)
     assert a.parse is ParseMode.AST
     assert apis(a) == ["os.system"]
 
@@ -82,7 +75,6 @@ def test_exponential_inlining_is_bounded() -> None:
     for i in range(1, 40):
         lines.append(f"def f{i}():\n    f{i - 1}()\n    f{i - 1}()")
     lines.append("f39()")
-    elapsed, a = _timed("\n".join(lines) + "\n")
-    assert elapsed < 2.0
+    a = run("\n".join(lines) + "\n")
     assert a.parse is ParseMode.AST
     assert 0 < len(a.sequences[0]) <= 20_000

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from analysis_support import apis, run
-
 from mphunter_gate.types import ParseMode
+from tests.analysis.analysis_support import apis, run
 
 
 def test_import_alias_resolves_to_module() -> None:

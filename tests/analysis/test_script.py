@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 
 import pytest
-from analysis_support import apis, lines, run
 
 from mphunter_gate.analysis import analyse
 from mphunter_gate.types import ParseMode, Script, ScriptKind
+from tests.analysis.analysis_support import apis, lines, run
 
 
 def test_result_carries_path_kind_and_two_walks() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from analysis_support import apis, run
+from tests.analysis.analysis_support import apis, run
 
 BRANCHES = """
 import os, socket

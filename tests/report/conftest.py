@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+
+from mphunter_gate.types import Report
 from tests.report.report_builders import (
     failing_finding,
     make_report,
@@ -10,8 +12,6 @@ from tests.report.report_builders import (
     unscanned_finding,
     vulnerable_finding,
 )
-
-from mphunter_gate.types import Report
 
 
 @pytest.fixture

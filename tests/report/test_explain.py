@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tomllib
-from tests.report.report_builders import HOSTILE, failing_finding, hostile_finding, passing_finding
 
 from mphunter_gate.report.explain import (
     RULE_MALICIOUS,
@@ -15,6 +14,7 @@ from mphunter_gate.report.explain import (
     sensitive_prefixes,
 )
 from mphunter_gate.types import Verdict
+from tests.report.report_builders import HOSTILE, failing_finding, hostile_finding, passing_finding
 
 
 def test_sensitive_list_is_loaded_from_data_file() -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from tests.report.report_builders import HOSTILE, hostile_finding, make_report
 
 from mphunter_gate.errors import InputError
 from mphunter_gate.report import FORMAT_NAMES, formatter_for
 from mphunter_gate.types import Report
+from tests.report.report_builders import HOSTILE, hostile_finding, make_report
 
 
 @pytest.mark.parametrize("name", FORMAT_NAMES)

@@ -7,8 +7,6 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
-from tests.report.report_builders import HOSTILE, failing_finding, hostile_finding, make_report
-
 from mphunter_gate.report.github import (
     MAX_ANNOTATIONS,
     annotation_lines,
@@ -20,6 +18,7 @@ from mphunter_gate.report.github import (
     workflow_command,
 )
 from mphunter_gate.types import Origin, Report
+from tests.report.report_builders import HOSTILE, failing_finding, hostile_finding, make_report
 
 
 def test_escaping_rules() -> None:

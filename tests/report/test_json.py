@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from tests.report.report_builders import failing_finding, make_report
-
 from mphunter_gate import __version__
 from mphunter_gate.report.json import MAX_EVIDENCE_PER_FILE, JsonFormatter
 from mphunter_gate.types import (
@@ -17,6 +15,7 @@ from mphunter_gate.types import (
     ScriptKind,
     Verdict,
 )
+from tests.report.report_builders import failing_finding, make_report
 
 
 def _doc(report: Report) -> dict:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.report.report_builders import failing_finding, make_report
-
 from mphunter_gate.report.markdown import MarkdownFormatter, code, md
 from mphunter_gate.types import Report, Verdict
+from tests.report.report_builders import failing_finding, make_report
 
 
 def test_table_lists_riskiest_first(mixed_report: Report) -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from tests.report.report_builders import failing_finding, make_report, unscanned_finding
 
 from mphunter_gate.report.sarif import FINGERPRINT_KEY, SarifFormatter
 from mphunter_gate.types import Report, Verdict
+from tests.report.report_builders import failing_finding, make_report, unscanned_finding
 
 SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "sarif-schema-2.1.0.json"
 
