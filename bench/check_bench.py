@@ -53,7 +53,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     print(
-        "| input | packages | exit | cold s (median, min-max) | warm s (median, min-max) | peak MiB |"
+        "| input | packages | exit | cold s (median, min-max) | warm s (median, min-max) "
+        "| peak MiB |"
     )
     print("|---|---:|---:|---|---|---:|")
     for req in args.files:

@@ -47,8 +47,9 @@ def make_sdist(
     return path
 
 
-def make_wheel(directory: Path, name: str, version: str, files: dict[str, str],
-               requires: tuple[str, ...] = ()) -> Path:
+def make_wheel(
+    directory: Path, name: str, version: str, files: dict[str, str], requires: tuple[str, ...] = ()
+) -> Path:
     """Write a pure-Python wheel with METADATA (and Requires-Dist) and `files`."""
     dist = name.replace("-", "_")
     path = directory / f"{dist}-{version}-py3-none-any.whl"
@@ -76,15 +77,22 @@ class LocalIndex:
     url: str  # the simple index URL
     directory: Path
 
-    def add_sdist(self, name: str, version: str, setup_py: str | None = None,
-                  files: dict[str, str | bytes] | None = None, **kw: str) -> Path:
+    def add_sdist(
+        self,
+        name: str,
+        version: str,
+        setup_py: str | None = None,
+        files: dict[str, str | bytes] | None = None,
+        **kw: str,
+    ) -> Path:
         members: dict[str, str | bytes] = dict(files or {})
         if setup_py is not None:
             members["setup.py"] = setup_py
         return make_sdist(self.directory, name, version, members, **kw)
 
-    def add_wheel(self, name: str, version: str, files: dict[str, str],
-                  requires: tuple[str, ...] = ()) -> Path:
+    def add_wheel(
+        self, name: str, version: str, files: dict[str, str], requires: tuple[str, ...] = ()
+    ) -> Path:
         return make_wheel(self.directory, name, version, files, requires)
 
 
@@ -99,9 +107,26 @@ def local_index(tmp_path: Path) -> Iterator[LocalIndex]:
     port = _free_port()
     log = (tmp_path / "pypiserver.log").open("w")
     proc = subprocess.Popen(
-        [exe, "run", "-p", str(port), "-i", "127.0.0.1", "-a", ".", "-P", ".",
-         "--disable-fallback", "--hash-algo", "sha256", "--backend", "simple-dir", str(packages)],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            exe,
+            "run",
+            "-p",
+            str(port),
+            "-i",
+            "127.0.0.1",
+            "-a",
+            ".",
+            "-P",
+            ".",
+            "--disable-fallback",
+            "--hash-algo",
+            "sha256",
+            "--backend",
+            "simple-dir",
+            str(packages),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -112,7 +137,9 @@ def local_index(tmp_path: Path) -> Iterator[LocalIndex]:
                 break
             except requests.ConnectionError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"pypiserver did not start: {(tmp_path / 'pypiserver.log').read_text()}")
+                    pytest.fail(
+                        f"pypiserver did not start: {(tmp_path / 'pypiserver.log').read_text()}"
+                    )
                 time.sleep(0.1)
         yield LocalIndex(url=f"{base}/simple", directory=packages)
     finally:
@@ -134,10 +161,15 @@ def gate_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return env
 
 
-def run_gate(args: list[str], env: dict[str, str], cwd: Path | None = None
-             ) -> subprocess.CompletedProcess[str]:
+def run_gate(
+    args: list[str], env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run the installed CLI as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "mphunter_gate.cli", *args],
-        capture_output=True, text=True, env=env, cwd=cwd, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
     )

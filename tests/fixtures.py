@@ -8,7 +8,7 @@ The CANARY_SETUP writes a marker file if anything ever executes it.
 
 from __future__ import annotations
 
-BENIGN_SETUP = '''\
+BENIGN_SETUP = """\
 import os
 from setuptools import setup, find_packages
 
@@ -27,11 +27,11 @@ setup(
     python_requires=">=3.8",
     classifiers=["Programming Language :: Python :: 3"],
 )
-'''
+"""
 
 # A cmdclass install hook that decodes a base64 string and runs it in a shell:
 # the shape most install-time payloads take. The decoded text is a harmless echo.
-MALICIOUS_SETUP = '''\
+MALICIOUS_SETUP = """\
 import base64
 import os
 import socket
@@ -55,14 +55,14 @@ setup(
     packages=[],
     cmdclass={"install": PostInstall},
 )
-'''
+"""
 
 
 def canary_setup(marker: str) -> str:
     """A setup.py that leaves `marker` behind if it is ever run or imported."""
-    return f'''\
+    return f"""\
 import pathlib
 pathlib.Path({marker!r}).write_text("setup.py was executed")
 from setuptools import setup
 setup(name="canary-pkg", version="0.1.0", packages=[], install_requires=["tidy-widgets"])
-'''
+"""

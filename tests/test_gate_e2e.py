@@ -29,8 +29,9 @@ def _check(index: LocalIndex, env: dict[str, str], reqs: Path, *extra: str):  # 
     return run_gate(["check", str(reqs), "--index-url", index.url, *extra], env)
 
 
-def test_check_passes_benign_and_fails_malicious(local_index: LocalIndex, gate_env: dict[str, str],
-                                                 tmp_path: Path) -> None:
+def test_check_passes_benign_and_fails_malicious(
+    local_index: LocalIndex, gate_env: dict[str, str], tmp_path: Path
+) -> None:
     marker = tmp_path / "canary-ran"
     _serve_fixtures(local_index, marker)
 
@@ -65,7 +66,9 @@ def test_check_passes_benign_and_fails_malicious(local_index: LocalIndex, gate_e
     assert not marker.exists(), "the gate executed a package's setup.py"
 
 
-def test_check_exit_codes(local_index: LocalIndex, gate_env: dict[str, str], tmp_path: Path) -> None:
+def test_check_exit_codes(
+    local_index: LocalIndex, gate_env: dict[str, str], tmp_path: Path
+) -> None:
     local_index.add_sdist("tidy-widgets", "1.2.0", BENIGN_SETUP)
     broken = tmp_path / "requirements.txt"
     broken.write_text("tidy-widgets==1.2.0\nthis is not ++ a requirement\n")
@@ -100,8 +103,10 @@ def test_scan_local_archives(gate_env: dict[str, str], tmp_path: Path) -> None:
     corrupt = tmp_path / "corrupt-1.0.tar.gz"
     corrupt.write_bytes(b"\x1f\x8b\x08\x00garbage")
 
-    res = run_gate(["scan", str(good), str(bad), str(wheel), str(folder), str(corrupt),
-                    "--format", "json"], gate_env)
+    res = run_gate(
+        ["scan", str(good), str(bad), str(wheel), str(folder), str(corrupt), "--format", "json"],
+        gate_env,
+    )
     assert res.returncode == 1, res.stderr
     doc = json.loads(res.stdout)
     by_source = {r["source"]: r for r in doc["results"]}
