@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -85,6 +86,7 @@ class Judge:
             self._detector = Detector.load(self._models_dir)
         return self._detector
 
+    @cached_property
     def _manifest(self) -> dict[str, object]:
         """threshold and model_version, read without loading the models themselves.
 
@@ -106,11 +108,11 @@ class Judge:
     def threshold(self) -> float:
         if self.options.threshold is not None:
             return self.options.threshold
-        return float(self._manifest()["threshold"])  # type: ignore[arg-type]
+        return float(self._manifest["threshold"])  # type: ignore[arg-type]
 
     @property
     def model_version(self) -> str:
-        return str(self._manifest()["model_version"])
+        return str(self._manifest["model_version"])
 
     def judge(self, scripts: ScriptSet, origin: Origin | None) -> Finding:
         """One package's verdict: the riskiest of its scripts decides."""
@@ -153,6 +155,8 @@ class Judge:
             reason = f"{len(scores)} script(s) below threshold"
         if failed:
             reason += f"; analysis failed for {len(failed)} file(s)"
+        if scripts.note:
+            reason = f"{scripts.note}: {reason}"
         return replace(
             base,
             verdict=verdict,
@@ -285,9 +289,10 @@ def _pick_file(dist: Distribution) -> DistFile | None:
 
 def _artifact_scripts(art: Artifact, mode: str) -> ScriptSet:
     scripts = install_time.select(open_tree(art.data, art.filename), mode)
-    note = None
-    if not scripts:
-        note = f"{WHEEL_ONLY}: {NO_SCRIPT}" if art.kind is FileKind.WHEEL else NO_SCRIPT
+    if art.kind is FileKind.WHEEL:  # no setup.py runs; only import-time files were read
+        note: str | None = WHEEL_ONLY if scripts else f"{WHEEL_ONLY}: {NO_SCRIPT}"
+    else:
+        note = None if scripts else NO_SCRIPT
     return ScriptSet(
         name=art.name,
         version=art.version,
