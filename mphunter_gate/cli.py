@@ -180,8 +180,10 @@ def _config(args: argparse.Namespace) -> Config:
 
 def _options(config: Config, args: argparse.Namespace) -> GateOptions:
     from mphunter_gate.gate import GateOptions
+    from mphunter_gate.index import default_cache_dir
 
     return GateOptions(
+        cache_dir=config.cache_dir or default_cache_dir(),
         threshold=config.threshold,
         allow_unscanned=config.allow_unscanned,
         file_search_mode=config.file_search_mode,

@@ -9,15 +9,16 @@ reason: nothing is silently skipped.
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from mphunter_gate import install_time
-from mphunter_gate.archive import DirTree, Tree, open_tree
+from mphunter_gate.archive import DirTree, open_tree
 from mphunter_gate.config import overall_verdict
 from mphunter_gate.errors import ArchiveError, InputError, PackageIndexError
 from mphunter_gate.types import (
@@ -34,6 +35,7 @@ from mphunter_gate.types import (
     Unresolvable,
     Verdict,
 )
+from mphunter_gate.verdicts import Judged, VerdictCache
 
 if TYPE_CHECKING:
     from mphunter_gate.index import Index
@@ -57,6 +59,7 @@ class GateOptions:
     python_version: str | None = None
     platform: str | None = None
     workers: int = 8
+    cache_dir: Path | None = None  # verdict cache; None: judge every artifact afresh
 
 
 class Progress(Protocol):
@@ -64,6 +67,9 @@ class Progress(Protocol):
 
     def start(self, total: int) -> None: ...
     def advance(self, label: str) -> None: ...
+
+
+TreeReader = Callable[[], ScriptSet]
 
 
 class Judge:
@@ -114,56 +120,68 @@ class Judge:
     def model_version(self) -> str:
         return str(self._manifest["model_version"])
 
-    def judge(self, scripts: ScriptSet, origin: Origin | None) -> Finding:
-        """One package's verdict: the riskiest of its scripts decides."""
+    @cached_property
+    def cache(self) -> VerdictCache | None:
+        if self.options.cache_dir is None:
+            return None
+        opts = {
+            "graph_mode": self.options.graph_mode,
+            "prefix_len": self.options.prefix_len,
+            "file_search_mode": self.options.file_search_mode,
+        }
+        return VerdictCache(self.options.cache_dir, self.model_version, opts)
+
+    def analyse(self, scripts: ScriptSet) -> Judged:
+        """Analyse and score every script of one package (the expensive part)."""
         from mphunter_gate.analysis import analyse, tokens
 
-        base = Finding(
-            name=scripts.name,
-            version=scripts.version,
-            source=scripts.source,
-            verdict=Verdict.PASS,
-            score=None,
-            reason=scripts.note or NO_SCRIPT,
-            origin=origin,
-            sha256=scripts.sha256,
-        )
         if not scripts.scripts:
-            return base
+            return Judged(scripts.note, (), ())
         detector = self.detector
         analyses, scores = [], []
         for script in scripts.scripts:
             a = analyse(script, graph_mode=self.options.graph_mode, priority=detector.priority)
             analyses.append(a)
-            if a.parse is ParseMode.FAILED:
-                continue
-            toks = tokens(a, prefix_len=self.options.prefix_len)
-            scores.append(detector.score(a, toks))
+            if a.parse is not ParseMode.FAILED:
+                scores.append(detector.score(a, tokens(a, prefix_len=self.options.prefix_len)))
+        return Judged(scripts.note, tuple(analyses), tuple(scores))
+
+    def judge_tree(self, tree_reader: TreeReader, sha256: str | None, base: Finding) -> Finding:
+        """The verdict for one artifact, from the cache when its bytes were judged before."""
+        cache = self.cache if sha256 else None
+        judged = cache.get(sha256) if cache and sha256 else None
+        if judged is None:
+            scripts = tree_reader()
+            judged = self.analyse(scripts)
+            if cache and sha256:
+                cache.put(sha256, judged)
+        return self.verdict(judged, base)
+
+    def verdict(self, judged: Judged, base: Finding) -> Finding:
+        """Compare the riskiest script with the threshold; any failed analysis fails closed."""
+        if not judged.analyses:
+            return replace(base, reason=judged.note or NO_SCRIPT)
+        analyses, scores = judged.analyses, judged.scores
         failed = [a for a in analyses if a.parse is ParseMode.FAILED]
-        if failed and not scores:
-            return replace(
-                base,
-                verdict=Verdict.UNSCANNED,
-                reason=f"analysis failed: {failed[0].path}: {failed[0].error}",
-                analyses=tuple(analyses),
-            )
-        top = max(scores, key=lambda s: s.score)
-        verdict = Verdict.FAIL if top.score >= self.threshold else Verdict.PASS
-        if verdict is Verdict.FAIL:
+        top = max(scores, key=lambda s: s.score) if scores else None
+        if top is not None and top.score >= self.threshold:
+            verdict = Verdict.FAIL
             reason = f"{top.path} scores {top.score:.3f} >= threshold {self.threshold:.3f}"
+        elif failed:
+            verdict = Verdict.UNSCANNED
+            reason = f"analysis failed: {failed[0].path}: {failed[0].error}"
         else:
+            verdict = Verdict.PASS
             reason = f"{len(scores)} script(s) below threshold"
-        if failed:
-            reason += f"; analysis failed for {len(failed)} file(s)"
-        if scripts.note:
-            reason = f"{scripts.note}: {reason}"
+        if judged.note:
+            reason = f"{judged.note}: {reason}"
         return replace(
             base,
             verdict=verdict,
-            score=top.score,
+            score=top.score if top else None,
             reason=reason,
-            analyses=tuple(analyses),
-            scores=tuple(scores),
+            analyses=analyses,
+            scores=scores,
         )
 
 
@@ -222,29 +240,25 @@ def _name_version(path: Path, scripts: Iterable[object]) -> tuple[str, str]:
 
 def read_local(path_text: str, mode: str) -> ScriptSet:
     """The install-time scripts of a local archive or unpacked folder."""
+    return _local(path_text, mode)[1]()
+
+
+def _local(path_text: str, mode: str) -> tuple[str | None, TreeReader]:
+    """sha256 of a local archive (None for a folder) and how to read its scripts."""
     path = Path(path_text)
     if not path.exists():
         raise InputError("no such file or directory", file=path_text)
     name, version = _name_version(path, ())
-    tree: Tree
-    if path.is_dir():
-        tree = DirTree(path)
-        sha = None
-    else:
-        import hashlib
+    data = None if path.is_dir() else path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest() if data is not None else None
 
-        data = path.read_bytes()
-        sha = hashlib.sha256(data).hexdigest()
-        tree = open_tree(data, path.name)
-    scripts = install_time.select(tree, mode)
-    return ScriptSet(
-        name=name,
-        version=version,
-        source=path_text,
-        sha256=sha,
-        scripts=scripts,
-        note=None if scripts else NO_SCRIPT,
-    )
+    def reader() -> ScriptSet:
+        tree = DirTree(path) if data is None else open_tree(data, path.name)
+        scripts = install_time.select(tree, mode)
+        note = None if scripts else NO_SCRIPT
+        return ScriptSet(name, version, path_text, sha, scripts, note)
+
+    return sha, reader
 
 
 def scan(
@@ -261,13 +275,13 @@ def scan(
     for p in paths:
         if progress:
             progress.advance(p)
+        name, version = _name_version(Path(p), ())
+        sha, reader = _local(p, options.file_search_mode)
+        base = Finding(name, version, p, Verdict.PASS, None, NO_SCRIPT, sha256=sha)
         try:
-            scripts = read_local(p, options.file_search_mode)
+            findings.append(judge.judge_tree(reader, sha, base))
         except ArchiveError as exc:
-            name, version = _name_version(Path(p), ())
             findings.append(_unscanned(name, version, p, f"unreadable archive: {exc}"))
-            continue
-        findings.append(judge.judge(scripts, None))
     return _report(judge, findings)
 
 
@@ -333,8 +347,6 @@ def check(
     progress: Progress | None = None,
 ) -> Report:
     """Resolve, fetch and score a project's whole dependency tree."""
-    import hashlib
-
     from mphunter_gate.resolve import resolve
 
     judge = Judge(options, models_dir)
@@ -382,8 +394,19 @@ def check(
             )
             continue
         art = Artifact(dist.name, dist.version, file.filename, sha, file.kind, data)
+        base = Finding(
+            dist.name,
+            dist.version,
+            source,
+            Verdict.PASS,
+            None,
+            NO_SCRIPT,
+            origin=dist.origin,
+            sha256=sha,
+        )
         try:
-            scripts = _artifact_scripts(art, options.file_search_mode)
+            reader = partial(_artifact_scripts, art, options.file_search_mode)
+            finding = judge.judge_tree(reader, sha, base)
         except ArchiveError as exc:
             findings.append(
                 _unscanned(
@@ -391,7 +414,6 @@ def check(
                 )
             )
             continue
-        finding = judge.judge(scripts, dist.origin)
         if dist.notes:
             finding = replace(finding, reason=finding.reason + "; " + "; ".join(dist.notes))
         findings.append(finding)

@@ -1,0 +1,115 @@
+"""A cache of per-artifact judgements, so a warm run loads no model at all.
+
+A script's analysis and scores depend only on the file's bytes, the model
+and the analysis options, so they are stored under (sha256 of the sdist or
+wheel, model version, options). The verdict itself is not stored: it is
+recomputed against the run's threshold, so `--threshold` and allowlists
+still apply to cached results. Entries are plain JSON; an unreadable or
+stale entry is a miss, never an error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from mphunter_gate.types import (
+    ApiCall,
+    Decoded,
+    ParseMode,
+    ScriptAnalysis,
+    ScriptKind,
+    ScriptScore,
+)
+
+log = logging.getLogger(__name__)
+#: Bump when the stored shape changes; old entries then read as misses.
+FORMAT = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Judged:
+    """What the model said about one artifact's install-time files."""
+
+    note: str | None
+    analyses: tuple[ScriptAnalysis, ...]
+    scores: tuple[ScriptScore, ...]
+
+
+def _analysis_to_json(a: ScriptAnalysis) -> dict[str, Any]:
+    return {
+        "path": a.path,
+        "kind": a.kind.value,
+        "parse": a.parse.value,
+        "sequences": [[[c.api, c.file, c.line] for c in seq] for seq in a.sequences],
+        "decoded": [dataclasses.asdict(d) for d in a.decoded],
+        "error": a.error,
+    }
+
+
+def _analysis_from_json(d: dict[str, Any]) -> ScriptAnalysis:
+    return ScriptAnalysis(
+        path=d["path"],
+        kind=ScriptKind(d["kind"]),
+        parse=ParseMode(d["parse"]),
+        sequences=tuple(tuple(ApiCall(*c) for c in seq) for seq in d["sequences"]),
+        decoded=tuple(Decoded(**x) for x in d["decoded"]),
+        error=d["error"],
+    )
+
+
+def _score_from_json(d: dict[str, Any]) -> ScriptScore:
+    fields = {f.name for f in dataclasses.fields(ScriptScore)}
+    if set(d) != fields:
+        raise ValueError("stored score has other fields than this version's ScriptScore")
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+    return ScriptScore(**values)
+
+
+class VerdictCache:
+    """Judgements on disk under `root`, for one model version and option set."""
+
+    def __init__(self, root: Path, model_version: str, options: dict[str, object]) -> None:
+        self.root = root / "verdicts"
+        key = json.dumps({"format": FORMAT, "model": model_version, **options}, sort_keys=True)
+        self._salt = hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    def _path(self, sha256: str) -> Path:
+        return self.root / self._salt / sha256[:2] / f"{sha256}.json"
+
+    def get(self, sha256: str) -> Judged | None:
+        path = self._path(sha256)
+        try:
+            doc = json.loads(path.read_text())
+            return Judged(
+                note=doc["note"],
+                analyses=tuple(_analysis_from_json(a) for a in doc["analyses"]),
+                scores=tuple(_score_from_json(s) for s in doc["scores"]),
+            )
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring unreadable verdict cache entry %s: %s", path, exc)
+            return None
+
+    def put(self, sha256: str, judged: Judged) -> None:
+        doc = {
+            "note": judged.note,
+            "analyses": [_analysis_to_json(a) for a in judged.analyses],
+            "scores": [dataclasses.asdict(s) for s in judged.scores],
+        }
+        path = self._path(sha256)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "w") as fh:
+                json.dump(doc, fh)
+            os.replace(tmp, path)
+        except OSError as exc:  # a read-only cache only costs speed
+            log.warning("cannot write verdict cache entry %s: %s", path, exc)
