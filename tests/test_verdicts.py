@@ -1,0 +1,60 @@
+"""The verdict cache: exact round trip, keyed by model and options, misses never raise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mphunter_gate.types import (
+    ApiCall,
+    Decoded,
+    ParseMode,
+    ScriptAnalysis,
+    ScriptKind,
+    ScriptScore,
+)
+from mphunter_gate.verdicts import Judged, VerdictCache
+
+SHA = "ab" * 32
+
+
+def _judged() -> Judged:
+    seq = (ApiCall("os.system", "pkg-1.0/setup.py", 12), ApiCall("base64.b64decode", "x", 3))
+    analysis = ScriptAnalysis(
+        path="pkg-1.0/setup.py",
+        kind=ScriptKind.SETUP,
+        parse=ParseMode.AST,
+        sequences=(seq, seq[::-1]),
+        decoded=(Decoded("pkg-1.0/setup.py", 3, "base64", "echo hi"),),
+    )
+    score = ScriptScore(
+        "pkg-1.0/setup.py",
+        0.93,
+        0.8,
+        0.4,
+        0.1,
+        "evil__1.0/setup.py",
+        rscore=0.7,
+        behaviours=("process", "decoded"),
+    )
+    return Judged(note=None, analyses=(analysis,), scores=(score,))
+
+
+def test_round_trip_is_exact(tmp_path: Path) -> None:
+    cache = VerdictCache(tmp_path, "mph-1", {"graph_mode": "cfg+cg"})
+    assert cache.get(SHA) is None
+    cache.put(SHA, _judged())
+    assert cache.get(SHA) == _judged()
+
+
+def test_other_model_or_options_miss(tmp_path: Path) -> None:
+    VerdictCache(tmp_path, "mph-1", {"graph_mode": "cfg+cg"}).put(SHA, _judged())
+    assert VerdictCache(tmp_path, "mph-2", {"graph_mode": "cfg+cg"}).get(SHA) is None
+    assert VerdictCache(tmp_path, "mph-1", {"graph_mode": "cg"}).get(SHA) is None
+
+
+def test_corrupt_entry_is_a_miss(tmp_path: Path) -> None:
+    cache = VerdictCache(tmp_path, "mph-1", {})
+    cache.put(SHA, _judged())
+    (entry,) = (tmp_path / "verdicts").rglob(f"{SHA}.json")
+    entry.write_text("{not json")
+    assert cache.get(SHA) is None
