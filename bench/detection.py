@@ -313,8 +313,9 @@ def _gate_batch(
 def run_gate(samples: Sequence[Sample], models: Path | None, timeout: float) -> list[Outcome]:
     """`mphunter-gate scan` in batches (one process loads the models once per batch).
 
-    A batch that produces no report (a crash on one package) is re-run one
-    package per process, so one bad package costs one row, not fifty.
+    A batch that produces no report because of a crash on one package is
+    re-run one package per process, so one bad package costs one row, not
+    fifty; a usage or model error (exit >= 2) fails the batch as a whole.
     """
     gate = str(peers.gate_executable())
     extra = ["--models", str(models)] if models else []
@@ -322,7 +323,8 @@ def run_gate(samples: Sequence[Sample], models: Path | None, timeout: float) -> 
     for i in range(0, len(samples), GATE_BATCH):
         batch = samples[i : i + GATE_BATCH]
         m, results = _gate_batch(gate, batch, extra, timeout)
-        if results is None and len(batch) > 1:
+        if results is None and len(batch) > 1 and m.exit_code in (0, 1) and not m.timed_out:
+            # A crash on one package (traceback, exit 1, no JSON): isolate it.
             log.warning("gate batch %d: no report (%s); one by one", i // GATE_BATCH, m.tail(80))
             for s in batch:
                 one_m, one = _gate_batch(gate, [s], extra, timeout)

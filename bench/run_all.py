@@ -369,6 +369,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds per child process")
     ap.add_argument("--sizes", default="10,100,1000", help="scaling: pinned-dependency counts")
     ap.add_argument("--stage-scripts", type=int, default=2000, help="scaling: scripts per stage")
+    ap.add_argument(
+        "--req-max",
+        type=int,
+        default=10,
+        help="scaling: largest requirements.txt size (0: lock files only; resolution is slow)",
+    )
     ap.add_argument("--malicious", type=int, default=200, help="detection: malicious samples")
     ap.add_argument("--benign", type=int, default=200, help="detection: benign sdists")
     ap.add_argument("--seed", type=int, default=20261125)
@@ -406,6 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     args.stage_scripts,
                     args.seed,
                     args.timeout,
+                    args.req_max,
                 ),
             )
         )

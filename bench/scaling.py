@@ -260,7 +260,7 @@ def check_scaling(
     rows: list[list[str]] = []
     per_pkg: dict[str, list[tuple[int, float]]] = {}
     for kind, n, path in files:
-        variants = [("warm", [])] + (
+        variants: list[tuple[str, list[str]]] = [("warm", [])] + (
             [("warm --offline", ["--offline"])] if kind == "pylock.toml" else []
         )
         for label, extra in variants:
@@ -319,6 +319,7 @@ def run_section(
     n_scripts: int,
     seed: int,
     timeout: float,
+    req_max: int = 10,
 ) -> tuple[list[str], dict[str, Any]]:
     lines = ["## Stage throughput and scaling", ""]
     raw: dict[str, Any] = {}
@@ -338,7 +339,9 @@ def run_section(
         "",
     ]
     try:
-        rows, raw["check"], notes = check_scaling(sizes, runs, cache_root, models, seed, timeout)
+        rows, raw["check"], notes = check_scaling(
+            sizes, runs, cache_root, models, seed, timeout, req_max
+        )
         lines += table(
             [
                 "input",
@@ -374,11 +377,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cache", type=Path, default=BENCH / ".cache")
     ap.add_argument("--seed", type=int, default=20261125)
     ap.add_argument("--timeout", type=float, default=1800.0)
+    ap.add_argument("--req-max", type=int, default=10, help="0: lock files only")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="bench: %(message)s", stream=sys.stderr)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     lines, _ = run_section(
-        sizes, args.runs, args.cache, args.models, args.stage_scripts, args.seed, args.timeout
+        sizes,
+        args.runs,
+        args.cache,
+        args.models,
+        args.stage_scripts,
+        args.seed,
+        args.timeout,
+        args.req_max,
     )
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
