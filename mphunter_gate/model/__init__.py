@@ -1,4 +1,5 @@
 """Embedding (APIEM, CCEM), the HDBSCAN benign index, RScore scoring,
+behaviour features and the combiner that weighs them with RScore,
 training with family-disjoint validation, calibration and evaluation.
 
 Importing this package is cheap: gensim, hdbscan and numpy are imported

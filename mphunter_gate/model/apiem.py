@@ -109,8 +109,13 @@ def train_apiem(
     prefix_len: int,
     seed: int,
     workers: int,
+    min_count: int = 1,
 ) -> Apiem:
-    """Fit FastText on every token list and derive the priority direction."""
+    """Fit FastText on every token list and derive the priority direction.
+
+    Tokens below `min_count` still get a vector (and a priority) from their
+    character n-grams, which is what FastText is for.
+    """
     import numpy as np
     from gensim.models import FastText
 
@@ -120,7 +125,7 @@ def train_apiem(
     model = FastText(
         vector_size=vector_size,
         window=window,
-        min_count=1,
+        min_count=min_count,
         bucket=bucket,
         seed=seed,
         workers=workers,

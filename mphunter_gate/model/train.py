@@ -36,7 +36,7 @@ from mphunter_gate.model.apiem import train_apiem
 from mphunter_gate.model.behaviour import load_rules
 from mphunter_gate.model.calibrate import choose_threshold
 from mphunter_gate.model.ccem import Ccem, train_ccem
-from mphunter_gate.model.combine import fit_combiner
+from mphunter_gate.model.combine import fit_combiner, monotonic_constraints
 from mphunter_gate.model.data import Featurizer, refeaturize
 from mphunter_gate.model.docs import BENIGN, MALICIOUS, TrainingDoc
 from mphunter_gate.model.evaluate import FILE_KINDS, ranking_draws
@@ -55,7 +55,7 @@ APIEM_DIRECTION = "apiem_direction.npy"
 CCEM_MODEL = "ccem.model"
 CLUSTERER = "benign_hdbscan.pkl"
 VECTORS = "reference_vectors.npz"
-COMBINER = "combiner.json"
+COMBINER = "combiner.pkl"
 ARTIFACTS = (APIEM_MODEL, APIEM_DIRECTION, CCEM_MODEL, CLUSTERER, VECTORS, COMBINER)
 
 
@@ -170,6 +170,82 @@ def _figures(
     }
 
 
+def _combiner_cv(
+    rows: Any,
+    docs: Sequence[TrainingDoc],
+    labels: Sequence[int],
+    weights: Sequence[float],
+    params: TrainParams,
+    folds: int = 5,
+) -> dict[str, Any]:
+    """Leave-families-out cross-validation of the combiner alone.
+
+    Groups (malware families, benign packages) are dealt into `folds` by a
+    seeded hash; each fold is scored by a combiner fitted on the others and
+    judged per package against its own benign packages, threshold at the
+    target rate. A second, independent view beside the validation split.
+    """
+    import numpy as np
+
+    y = np.asarray(labels)
+    w = np.asarray(weights, dtype="float64")
+    fold_of = np.asarray(
+        [int(_unit_hash(f"cv:{params.seed}:{d.group}") * folds) for d in docs], dtype=int
+    )
+    per_fold: list[dict[str, Any]] = []
+    for k in range(folds):
+        test = fold_of == k
+        train_idx = ~test
+        if y[train_idx].min() == y[train_idx].max() or y[test].min() == y[test].max():
+            continue
+        model = fit_combiner(
+            rows[train_idx],
+            y[train_idx],
+            w[train_idx],
+            combiner_feature_names(),
+            min_samples_leaf=params.combiner_min_leaf,
+            max_iter=params.combiner_iterations,
+            learning_rate=params.combiner_learning_rate,
+            l2=params.combiner_l2,
+            seed=params.seed,
+        )
+        scores = [float(v) for v in model.proba(rows[test])]
+        test_docs = [d for d, t in zip(docs, test, strict=True) if t]
+        ben = [(d, s) for d, s in zip(test_docs, scores, strict=True) if d.label == BENIGN]
+        mal = [(d, s) for d, s in zip(test_docs, scores, strict=True) if d.label == MALICIOUS]
+        ben_pkg = _per_package([d for d, _ in ben], [s for _, s in ben])
+        mal_pkg = _per_package([d for d, _ in mal], [s for _, s in mal])
+        cal = choose_threshold(list(ben_pkg.values()), params.target_fpr)
+        fam_of = {d.package: d.group for d, _ in mal}
+        fam: dict[str, list[bool]] = {}
+        for pkg, v in mal_pkg.items():
+            fam.setdefault(fam_of[pkg], []).append(v >= cal.threshold)
+        per_fold.append(
+            {
+                "benign_packages": len(ben_pkg),
+                "malicious_packages": len(mal_pkg),
+                "families": len(fam),
+                "threshold": cal.threshold,
+                "recall": sum(v >= cal.threshold for v in mal_pkg.values()) / len(mal_pkg),
+                "family_recall_mean": sum(sum(v) / len(v) for v in fam.values()) / len(fam),
+                "roc_auc": roc_auc(list(mal_pkg.values()), list(ben_pkg.values())),
+            }
+        )
+    if not per_fold:
+        return {"folds": 0}
+    mean = {
+        key: sum(f[key] for f in per_fold if f[key] is not None) / len(per_fold)
+        for key in ("recall", "family_recall_mean", "roc_auc")
+    }
+    return {"folds": len(per_fold), "mean": mean, "per_fold": per_fold}
+
+
+def _unit_hash(key: str) -> float:
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") / 2**64
+
+
 def train(
     benign: Sequence[TrainingDoc],
     malicious: Sequence[TrainingDoc],
@@ -220,6 +296,7 @@ def train(
         prefix_len=params.prefix_len,
         seed=params.seed,
         workers=params.workers,
+        min_count=params.min_count,
     )
     t = lap("apiem", t)
 
@@ -302,8 +379,17 @@ def train(
     )
     labels = [0] * len(fit_docs) + [1] * len(mal_train)
     combiner = fit_combiner(
-        rows, labels, _weights(fit_all), combiner_feature_names(), l2=params.combiner_l2
+        rows,
+        labels,
+        _weights(fit_all),
+        combiner_feature_names(),
+        min_samples_leaf=params.combiner_min_leaf,
+        max_iter=params.combiner_iterations,
+        learning_rate=params.combiner_learning_rate,
+        l2=params.combiner_l2,
+        seed=params.seed,
     )
+    cv = _combiner_cv(rows, fit_all, labels, _weights(fit_all), params)
     t = lap("combiner", t)
 
     scorer = Scorer(ccem, index, params.rank_mode, combiner)
@@ -339,6 +425,7 @@ def train(
         **_figures(
             mal_val, val_scores, calib_docs, calib_scores, calibration.threshold, params.seed
         ),
+        "combiner_leave_families_out_cv": cv,
         "n_validation_families": len({d.group for d in mal_val}),
         "n_train_families": len({d.group for d in mal_train}),
         "validation_empty_token_lists": sum(1 for d in mal_val if not d.tokens),
@@ -354,6 +441,7 @@ def train(
             },
         },
     }
+    validation["top_benign"] = _top_benign(calib_docs, calib_scores)
     # Backwards-compatible summary keys (package level).
     validation["at_threshold"] = validation["packages"]
     validation["roc_auc"] = validation["packages"]["roc_auc"]
@@ -394,11 +482,19 @@ def train(
             "rank_mode": params.rank_mode,
             "definition": " ".join((RSCORE_DOC or "").split()),
             "combiner": (
-                "L2 logistic regression over behaviour features (data/behaviours.toml) and "
-                "RScore parts; family-weighted; malicious RScore parts two-fold by family"
+                "gradient-boosted trees (sklearn HistGradientBoostingClassifier) over behaviour "
+                "features (data/behaviours.toml) and RScore parts, monotone non-decreasing in "
+                "every behaviour feature; family-weighted; malicious RScore parts two-fold by "
+                "family"
             ),
             "features": list(combiner_feature_names()),
-            "combiner_weights": combiner.weights(),
+            "monotonic_constraints": dict(
+                zip(
+                    combiner_feature_names(),
+                    monotonic_constraints(combiner_feature_names()),
+                    strict=True,
+                )
+            ),
             "behaviour_categories": dict(rules.descriptions),
             "hdbscan_clusters": n_clusters,
             "hdbscan_noise_fraction": float((index.clusterer_.labels_ < 0).mean()),
@@ -410,6 +506,32 @@ def train(
     )
     manifest.write(out_dir)
     return manifest
+
+
+def _top_benign(
+    docs: Sequence[TrainingDoc], scores: Sequence[float], n: int = 10
+) -> list[dict[str, Any]]:
+    """The riskiest held-out benign packages and what fired: where false
+    positives will come from, for review."""
+    from mphunter_gate.model.behaviour import load_rules
+
+    cats = load_rules().categories
+    best: dict[str, tuple[float, TrainingDoc]] = {}
+    for d, sc in zip(docs, scores, strict=True):
+        if d.package not in best or sc > best[d.package][0]:
+            best[d.package] = (sc, d)
+    top = sorted(best.values(), key=lambda t: (-t[0], t[1].id))[:n]
+    out = []
+    for sc, d in top:
+        values = dict(zip(combiner_feature_names(), d.behaviour, strict=False))
+        out.append(
+            {
+                "script": d.id,
+                "score": round(sc, 6),
+                "behaviours": [c for c in cats if values.get(c, 0.0) > 0],
+            }
+        )
+    return out
 
 
 def _as_behaviour(doc: TrainingDoc) -> Any:

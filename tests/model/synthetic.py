@@ -93,6 +93,8 @@ FAST = TrainParams(
     min_samples=3,
     calibration_fraction=0.3,
     validation_fraction=0.3,
+    combiner_min_leaf=3,
+    combiner_iterations=100,
 )
 
 

@@ -175,3 +175,33 @@ def test_load_malicious_sample_filter(tmp_path: Path) -> None:
     tar_path, jsonl = _fake_malware_archive(tmp_path)
     docs = load_malicious(tar_path, jsonl, tokenizer=words, samples=["ddd__1.0"])
     assert [d.id for d in docs] == ["ddd__1.0/ddd-1.0/setup.py"]
+
+
+def test_malicious_selection_matches_check_time(tmp_path: Path) -> None:
+    """Training picks files with install_time.select, as the gate does: a
+    module that __init__.py imports is a document too."""
+    from mphunter_gate import install_time
+    from mphunter_gate.archive import MemoryTree
+
+    files = {
+        "eee-1.0/setup.py": "from setuptools import setup\nsetup(name='eee')\n",
+        "eee-1.0/eee/__init__.py": "from .payload import run\nrun()\n",
+        "eee-1.0/eee/payload.py": "import subprocess\ndef run():\n    subprocess.Popen('x')\n",
+        "eee-1.0/eee/unused.py": "import os\n",
+        "eee-1.0/PKG-INFO": "Name: eee\n",
+    }
+    tar_path = tmp_path / "e.tar.xz"
+    with tarfile.open(tar_path, "w:xz") as tf:
+        for name, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo("samples/eee__1.0/" + name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    jsonl = tmp_path / "e.jsonl"
+    jsonl.write_text(json.dumps({"sample": "eee__1.0", "kind": "sdist", "family": "famE"}) + "\n")
+    docs = load_malicious(tar_path, jsonl, tokenizer=words)
+    expected = install_time.select(MemoryTree({k: v.encode() for k, v in files.items()}))
+    assert [d.id for d in docs] == [f"eee__1.0/{s.path}" for s in expected]
+    kinds = {d.id.rsplit("/", 1)[-1]: d.script.kind for d in docs if d.script is not None}
+    assert kinds["payload.py"] is ScriptKind.MODULE
+    assert "unused.py" not in kinds

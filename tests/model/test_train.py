@@ -29,8 +29,12 @@ def test_round_trip_writes_verified_manifest(trained: Path) -> None:
     assert 0.0 <= detector.threshold <= 1.0
     assert manifest.params["vector_size"] == FAST.vector_size
     assert manifest.provenance["source"] == "synthetic test corpus"
-    for key in ("calibration", "at_threshold", "roc_auc", "family_recall"):
+    for key in ("calibration", "at_threshold", "roc_auc", "family_recall", "per_kind_scripts"):
         assert key in manifest.validation
+    assert manifest.validation["calibration"]["unit"] == "package"
+    assert manifest.validation["combiner_leave_families_out_cv"]["folds"] >= 2
+    assert 0 < len(manifest.validation["top_benign"]) <= 10
+    assert "rscore_only" in manifest.validation  # the method alone, for comparison
     raw = json.loads((trained / "manifest.json").read_text())
     assert raw["model_version"].startswith("mph-")
 
