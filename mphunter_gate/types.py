@@ -160,6 +160,16 @@ class Decoded:
     preview: str  # the first characters of the decoded text, control chars stripped
 
 
+@dataclass(frozen=True)
+class Indicator:
+    """A string-indicator rule (data/indicators.toml) that fired on a script's text."""
+
+    name: str
+    file: str
+    line: int
+    excerpt: str  # the matching text, control characters stripped, cut short
+
+
 class ParseMode(str, Enum):
     AST = "ast"
     TOKENS = "tokens"  # tolerant fallback when `ast` fails (py2 syntax, garbage)
@@ -181,6 +191,7 @@ class ScriptAnalysis:
     sequences: tuple[tuple[ApiCall, ...], ...]
     decoded: tuple[Decoded, ...] = ()
     error: str | None = None
+    indicators: tuple[Indicator, ...] = ()
 
     @property
     def calls(self) -> tuple[ApiCall, ...]:

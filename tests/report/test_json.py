@@ -90,3 +90,10 @@ def test_output_is_ascii_and_parses() -> None:
     text = JsonFormatter().format(make_report(failing_finding(name="ünï")))
     assert text.isascii()
     assert json.loads(text)["results"][0]["name"] == "ünï"
+
+
+def test_string_indicators_are_in_the_explanation() -> None:
+    doc = json.loads(JsonFormatter().format(make_report(failing_finding())))
+    (row,) = doc["results"]
+    assert row["explanation"]["indicators"][0]["name"] == "download_execute"
+    assert row["files"][0]["indicators"][0]["line"] == 11

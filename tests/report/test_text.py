@@ -48,3 +48,8 @@ def test_allowed_and_expired_notes_are_shown() -> None:
 def test_empty_report_says_so() -> None:
     out = TextFormatter().format(make_report())
     assert "No packages were checked." in out
+
+
+def test_string_indicators_are_shown_with_their_line() -> None:
+    out = TextFormatter().format(make_report(failing_finding()))
+    assert "setup.py:11  download_execute" in out
