@@ -7,8 +7,8 @@ from dataclasses import replace
 from mphunter_gate.types import (
     ApiCall,
     Decoded,
-    Indicator,
     Finding,
+    Indicator,
     Origin,
     ParseMode,
     Report,
