@@ -26,7 +26,11 @@ it can be reviewed and extended without touching code. The layout is:
 - the file kind one-hot (`kind:setup.py`, ...), `parse:tokens` (the
   tolerant fallback parsed it), and size/mix: `calls:n`, `apis:n`,
   `categories:n` (distinct categories / 4) and `sensitive:share` (share of
-  call sites in any category).
+  call sites in any category);
+- string indicators (`analysis/indicators.py`, `data/indicators.toml`):
+  `str:<rule>` (0/1) per rule and `str:n` (log1p of distinct rules fired),
+  since the command text is often all that separates a payload's
+  `subprocess.Popen` from a benign `git describe`.
 
 Nothing here names a campaign, a URL or a package: features describe
 behaviour only, so a new family that does the same things scores the same.
@@ -43,6 +47,7 @@ from importlib import resources
 
 import tomllib
 
+from mphunter_gate.analysis.indicators import names as indicator_names
 from mphunter_gate.types import ApiCall, ParseMode, ScriptAnalysis, ScriptKind
 
 #: Categories that also get an install-time and an import-time feature.
@@ -171,6 +176,7 @@ def feature_names(rules: Rules | None = None) -> tuple[str, ...]:
     ]
     names += [f"kind:{k.value}" for k in ScriptKind]
     names += ["parse:tokens", "calls:n", "apis:n", "categories:n", "sensitive:share"]
+    names += [f"str:{n}" for n in indicator_names()] + ["str:n"]
     return tuple(names)
 
 
@@ -261,6 +267,10 @@ def behaviour(analysis: ScriptAnalysis, rules: Rules | None = None) -> Behaviour
         len(present - {"install_hook"}) / 4.0,
         sensitive / len(calls) if calls else 0.0,
     ]
+    strings = {i.name for i in analysis.indicators}
+    values += [1.0 if n in strings else 0.0 for n in indicator_names()]
+    values.append(math.log1p(len(strings)))
+    fired += [f"str:{n}" for n in indicator_names() if n in strings]
     return Behaviour(values=tuple(values), fired=tuple(fired))
 
 

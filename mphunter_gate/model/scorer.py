@@ -66,11 +66,18 @@ class Scorer:
         self.index = index
         self.rank_mode = rank_mode
         self.combiner = combiner
-        if combiner is not None and combiner.names != combiner_feature_names():
-            raise ValueError(
-                "combiner was trained on another feature layout "
-                "(behaviours.toml changed since training?): retrain the models"
-            )
+        # The combiner picks its inputs by name, so features added to the code
+        # after a model was trained leave that model's scores unchanged.
+        self._columns: list[int] = []
+        if combiner is not None:
+            names = combiner_feature_names()
+            missing = [n for n in combiner.names if n not in names]
+            if missing:
+                raise ValueError(
+                    f"combiner uses features this code does not compute ({', '.join(missing[:5])}):"
+                    " retrain the models"
+                )
+            self._columns = [names.index(n) for n in combiner.names]
 
     def place(
         self, token_lists: Sequence[Sequence[str]]
@@ -134,7 +141,8 @@ class Scorer:
         behs = list(behaviours) if behaviours is not None else [behaviour(a) for a in analyses]
         placements, unknown = self.place(token_lists)
         if self.combiner is not None:
-            risk = [float(v) for v in self.combiner.proba(self.rows(behs, placements, unknown))]
+            rows = self.rows(behs, placements, unknown)[:, self._columns]
+            risk = [float(v) for v in self.combiner.proba(rows)]
         else:
             risk = [rscore(p, self.rank_mode) if p is not None else 0.0 for p in placements]
         out = []

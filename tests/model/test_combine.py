@@ -96,9 +96,18 @@ def test_each_family_and_package_weighs_the_same() -> None:
     assert mal == pytest.approx(ben)
 
 
-def test_scorer_refuses_a_combiner_with_another_layout() -> None:
+def test_scorer_refuses_a_combiner_using_unknown_features() -> None:
     from mphunter_gate.model.scorer import Scorer
 
-    stale = Combiner(names=("process", "network"), model=None)
-    with pytest.raises(ValueError, match="feature layout"):
+    stale = Combiner(names=("process", "no-such-feature"), model=None)
+    with pytest.raises(ValueError, match="no-such-feature"):
         Scorer(None, None, "p&n", stale)  # type: ignore[arg-type]
+
+
+def test_scorer_feeds_the_combiner_its_own_columns_by_name() -> None:
+    from mphunter_gate.model.scorer import Scorer, combiner_feature_names
+
+    older = Combiner(names=("network", "process"), model=None)
+    scorer = Scorer(None, None, "p&n", older)  # type: ignore[arg-type]
+    names = combiner_feature_names()
+    assert scorer._columns == [names.index("network"), names.index("process")]
