@@ -99,7 +99,10 @@ class LocalIndex:
 @pytest.fixture
 def local_index(tmp_path: Path) -> Iterator[LocalIndex]:
     """A real `pypiserver` on 127.0.0.1 serving a temporary folder, stopped afterwards."""
-    exe = shutil.which("pypi-server")
+    # The venv's scripts folder first: CI runs `.venv/bin/python -m pytest`
+    # without activating the venv, so its bin/ is not on PATH.
+    local = Path(sys.executable).parent / "pypi-server"
+    exe = str(local) if local.exists() else shutil.which("pypi-server")
     if exe is None:
         pytest.fail("pypiserver is not installed: pip install '.[test]'")
     packages = tmp_path / "index"
