@@ -246,6 +246,35 @@ def _unit_hash(key: str) -> float:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") / 2**64
 
 
+def drop_benign_clones(
+    malicious: Sequence[TrainingDoc], benign: Sequence[TrainingDoc]
+) -> tuple[list[TrainingDoc], int]:
+    """Malicious scripts minus verbatim copies of benign ones.
+
+    Typosquats ship a popular package's own setup.py and hide the payload in
+    another file; labelling that copy malicious teaches the model that the
+    real package is malware (it flagged `requests` at distance 0 from such a
+    clone). A malicious script whose API tokens equal a benign script's and
+    whose text fires no string indicator says nothing malicious, so it is
+    left out; the package's other files keep their label.
+    """
+    from mphunter_gate.analysis.indicators import find
+
+    benign_tokens = {d.tokens for d in benign if d.tokens}
+    kept = []
+    for d in malicious:
+        clone = d.tokens in benign_tokens and not (
+            d.script is not None and find(d.script.text, d.script.path)
+        )
+        if not clone:
+            kept.append(d)
+    log.info(
+        "train: %d malicious scripts are copies of benign ones; left out",
+        len(malicious) - len(kept),
+    )
+    return kept, len(malicious) - len(kept)
+
+
 def train(
     benign: Sequence[TrainingDoc],
     malicious: Sequence[TrainingDoc],
@@ -276,7 +305,8 @@ def train(
     _check_labels(benign, BENIGN)
     _check_labels(malicious, MALICIOUS)
     benign = sorted(benign, key=lambda d: d.id)
-    malicious = sorted(malicious, key=lambda d: d.id)
+    malicious, clones = drop_benign_clones(sorted(malicious, key=lambda d: d.id), benign)
+    provenance = {**provenance, "malicious_scripts_dropped_as_benign_clones": clones}
     rest, calib_docs = split_by_group(benign, params.calibration_fraction, params.seed)
     index_docs, fit_docs = split_by_group(rest, params.combiner_fraction, params.seed + 1)
     mal_train, mal_val = split_by_group(malicious, params.validation_fraction, params.seed)
