@@ -119,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     k = sub.add_parser("corpus", help="download the benign corpus's install-time files")
     k.add_argument("--top", type=int, default=8000, help="most downloaded names to take")
     k.add_argument("--random", type=int, default=3000, help="long-tail names to take")
+    k.add_argument(
+        "--history",
+        type=int,
+        default=1000,
+        help="most downloaded names whose earlier release series are also taken",
+    )
     k.add_argument("--dir", type=Path, help="corpus folder (default: in the user cache)")
     k.add_argument("--workers", type=int, default=12)
 
@@ -304,7 +310,7 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
     from mphunter_gate.index import Index, default_cache_dir
 
     directory = args.dir or default_cache_dir() / "corpus"
-    counts = download(directory, Index(), args.top, args.random, workers=args.workers)
+    counts = download(directory, Index(), args.top, args.random, args.history, workers=args.workers)
     print(f"corpus in {directory}: {counts}")
     return EXIT_OK
 

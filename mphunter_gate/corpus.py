@@ -8,6 +8,12 @@ that has an sdist, read its install-time files in memory (never run them),
 and store only those files plus one manifest line recording name, version
 and the sdist's sha256. The manifest makes the run resumable: names
 already in it are skipped.
+
+People pin old releases too, and typosquats copy an old release's setup.py
+verbatim: with only the newest `requests` in the corpus, the gate could not
+tell `requests==2.32.3` from a typosquat carrying its setup.py. So for the
+most downloaded names the corpus also keeps the newest release of each of
+a few earlier release series (sample "history").
 """
 
 from __future__ import annotations
@@ -41,7 +47,7 @@ MAX_SDIST = 50 * 1024 * 1024
 class Candidate:
     name: str
     rank: int | None
-    sample: str  # "top" | "random"
+    sample: str  # "top" | "random" | "history"
 
 
 @dataclass(frozen=True)
@@ -59,8 +65,9 @@ class Entry:
     detail: str | None = None
 
 
-def candidates(top: int, random: int) -> list[Candidate]:
-    """The first `top` ranked names and the first `random` long-tail names."""
+def candidates(top: int, random: int, history: int = 0) -> list[Candidate]:
+    """The first `top` ranked names, the first `random` long-tail names, and
+    the first `history` ranked names again for their earlier releases."""
     text = resources.files("mphunter_gate.data").joinpath("benign_names.tsv").read_text()
     tops: list[Candidate] = []
     randoms: list[Candidate] = []
@@ -70,12 +77,16 @@ def candidates(top: int, random: int) -> list[Candidate]:
         name, rank, sample = line.split("\t")
         c = Candidate(name, int(rank) if rank else None, sample)
         (tops if sample == "top" else randoms).append(c)
-    return tops[:top] + randoms[:random]
+    older = [Candidate(c.name, c.rank, "history") for c in tops[:history]]
+    return tops[:top] + randoms[:random] + older
 
 
-def latest_sdist(files: tuple[DistFile, ...]) -> DistFile | None:
-    """The sdist of the newest final, non-yanked release."""
-    best: tuple[Version, DistFile] | None = None
+def series_sdists(files: tuple[DistFile, ...], count: int) -> list[DistFile]:
+    """The sdist of the newest final, non-yanked release in each of the newest
+    `count` release series (major.minor), newest first. One sdist per series
+    keeps the corpus small while spanning the setup.py styles a project went
+    through (requests 2.31 still had a test command; 2.32.5 does not)."""
+    best: dict[tuple[int, ...], tuple[Version, DistFile]] = {}
     for f in files:
         if f.kind is not FileKind.SDIST or f.yanked:
             continue
@@ -85,9 +96,16 @@ def latest_sdist(files: tuple[DistFile, ...]) -> DistFile | None:
             continue
         if version.is_prerelease or version.is_devrelease:
             continue
-        if best is None or version > best[0]:
-            best = (version, f)
-    return best[1] if best else None
+        series = (*version.release, 0)[:2]
+        if series not in best or version > best[series][0]:
+            best[series] = (version, f)
+    return [best[k][1] for k in sorted(best, reverse=True)[:count]]
+
+
+def latest_sdist(files: tuple[DistFile, ...]) -> DistFile | None:
+    """The sdist of the newest final, non-yanked release."""
+    picked = series_sdists(files, 1)
+    return picked[0] if picked else None
 
 
 def read_manifest(corpus_dir: Path) -> Iterator[Entry]:
@@ -104,13 +122,33 @@ def read_manifest(corpus_dir: Path) -> Iterator[Entry]:
             log.warning("%s:%d: skipping unreadable manifest line (%s)", path, n, exc)
 
 
-def _fetch_one(index: Index, c: Candidate, files_dir: Path) -> Entry:
-    """Download one candidate's newest sdist and keep its install-time files.
+#: Earlier release series kept per "history" candidate.
+HISTORY_SERIES = 3
+
+
+def _fetch_one(index: Index, c: Candidate, files_dir: Path) -> list[Entry]:
+    """Download one candidate's newest sdist (or, for a "history" candidate,
+    the newest sdist of each of its earlier release series) and keep the
+    install-time files. Always returns at least one entry, so the manifest
+    marks the candidate done."""
+    try:
+        files = index.project_files(c.name)
+    except PackageIndexError as exc:
+        return [_store(index, c, None, files_dir, error=str(exc))]
+    if c.sample != "history":
+        return [_store(index, c, latest_sdist(files), files_dir)]
+    older = series_sdists(files, HISTORY_SERIES + 1)[1:]
+    return [_store(index, c, f, files_dir) for f in older] or [_store(index, c, None, files_dir)]
+
+
+def _store(
+    index: Index, c: Candidate, sdist: DistFile | None, files_dir: Path, error: str | None = None
+) -> Entry:
+    """Fetch `sdist` and keep its install-time files.
 
     Never raises for a bad package: every failure becomes an `error` entry,
     so one hostile archive cannot stop a corpus run.
     """
-    sdist: DistFile | None = None
     version: str | None = None
     sha256: str | None = None
 
@@ -127,8 +165,9 @@ def _fetch_one(index: Index, c: Candidate, files_dir: Path) -> Entry:
             detail=detail[:300] if detail else None,
         )
 
+    if error is not None:
+        return entry("error", detail=error)
     try:
-        sdist = latest_sdist(index.project_files(c.name))
         if sdist is None:
             return entry("no-sdist")
         version = str(parse_sdist_filename(sdist.filename)[1])
@@ -153,23 +192,32 @@ def _fetch_one(index: Index, c: Candidate, files_dir: Path) -> Entry:
 
 
 def download(
-    corpus_dir: Path, index: Index, top: int, random: int, workers: int = 12, progress: bool = True
+    corpus_dir: Path,
+    index: Index,
+    top: int,
+    random: int,
+    history: int = 0,
+    workers: int = 12,
+    progress: bool = True,
 ) -> dict[str, int]:
     """Fetch what the manifest lacks; returns counts per status."""
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    done = {e.name for e in read_manifest(corpus_dir)}
-    todo = [c for c in candidates(top, random) if c.name not in done]
+    done = {(e.name, e.sample == "history") for e in read_manifest(corpus_dir)}
+    todo = [
+        c for c in candidates(top, random, history) if (c.name, c.sample == "history") not in done
+    ]
     counts: dict[str, int] = {}
     lock = threading.Lock()
     manifest = (corpus_dir / "manifest.jsonl").open("a")
     show = progress and sys.stderr.isatty()
 
     def work(c: Candidate) -> None:
-        e = _fetch_one(index, c, corpus_dir / "files")
+        entries = _fetch_one(index, c, corpus_dir / "files")
         with lock:
-            manifest.write(json.dumps(asdict(e)) + "\n")
+            for e in entries:
+                manifest.write(json.dumps(asdict(e)) + "\n")
+                counts[e.status] = counts.get(e.status, 0) + 1
             manifest.flush()
-            counts[e.status] = counts.get(e.status, 0) + 1
             n = sum(counts.values())
             if show:
                 print(f"\r{n}/{len(todo)} {counts}", end="", file=sys.stderr)

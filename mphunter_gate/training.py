@@ -61,11 +61,13 @@ def run_training(args: argparse.Namespace) -> int:
         "command": "mphunter-gate " + " ".join(sys.argv[1:]),
         "benign": {
             "source": "install-time files of PyPI sdists downloaded by `mphunter-gate corpus` "
-            "(newest final release with an sdist; names from data/benign_names.tsv)",
+            "(newest final release with an sdist; names from data/benign_names.tsv; "
+            "for the most downloaded, also the newest release of earlier series)",
             "corpus_manifest_sha256": sha256_file(corpus / "manifest.jsonl"),
             "packages_ok": len(ok),
             "packages_top": sum(1 for e in ok if e.get("sample") == "top"),
             "packages_random": sum(1 for e in ok if e.get("sample") == "random"),
+            "packages_history": sum(1 for e in ok if e.get("sample") == "history"),
             "scripts": len(benign),
         },
         "malicious": {

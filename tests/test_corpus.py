@@ -16,7 +16,14 @@ from pathlib import Path
 import pytest
 
 from mphunter_gate import corpus
-from mphunter_gate.corpus import Candidate, Entry, _fetch_one, latest_sdist, read_manifest
+from mphunter_gate.corpus import (
+    Candidate,
+    Entry,
+    _fetch_one,
+    latest_sdist,
+    read_manifest,
+    series_sdists,
+)
 from mphunter_gate.index import Index
 from mphunter_gate.types import DistFile, FileKind
 from tests.conftest import LocalIndex
@@ -53,11 +60,32 @@ def test_latest_sdist_none_when_nothing_qualifies() -> None:
     assert latest_sdist((_file("demo-1.0b1.tar.gz"),)) is None
 
 
-def test_candidates_mix_top_and_random() -> None:
-    picked = corpus.candidates(3, 2)
-    assert [c.sample for c in picked] == ["top", "top", "top", "random", "random"]
+def test_series_sdists_takes_the_newest_release_of_each_series() -> None:
+    files = (
+        _file("demo-2.32.3.tar.gz"),
+        _file("demo-2.32.5.tar.gz"),
+        _file("demo-2.31.0.tar.gz"),
+        _file("demo-2.34.2.tar.gz"),
+        _file("demo-2.34.3.tar.gz", yanked=True),
+        _file("demo-2.35.0rc1.tar.gz"),
+        _file("demo-3.tar.gz"),  # one-part versions are series (3, 0)
+        _file("demo-1.0.0-py3-none-any.whl"),
+    )
+    assert [f.filename for f in series_sdists(files, 4)] == [
+        "demo-3.tar.gz",
+        "demo-2.34.2.tar.gz",
+        "demo-2.32.5.tar.gz",
+        "demo-2.31.0.tar.gz",
+    ]
+    assert [f.filename for f in series_sdists(files, 2)] == ["demo-3.tar.gz", "demo-2.34.2.tar.gz"]
+
+
+def test_candidates_mix_top_random_and_history() -> None:
+    picked = corpus.candidates(3, 2, 2)
+    assert [c.sample for c in picked] == ["top"] * 3 + ["random"] * 2 + ["history"] * 2
     assert all(c.rank is not None for c in picked[:3])
-    assert all(c.rank is None for c in picked[3:])
+    assert all(c.rank is None for c in picked[3:5])
+    assert [c.name for c in picked[5:]] == [c.name for c in picked[:2]]
 
 
 def test_read_manifest_skips_lines_a_killed_run_left(tmp_path: Path) -> None:
@@ -104,7 +132,8 @@ def test_fetch_one_against_a_local_index(local_index: LocalIndex, tmp_path: Path
     files_dir = tmp_path / "corpus" / "files"
 
     def fetch(name: str) -> Entry:
-        return _fetch_one(index, Candidate(name, 7, "random"), files_dir)
+        (only,) = _fetch_one(index, Candidate(name, 7, "random"), files_dir)
+        return only
 
     ok = fetch("tidy-widgets")
     assert ok.status == "ok", ok.detail
@@ -129,21 +158,35 @@ def test_fetch_one_against_a_local_index(local_index: LocalIndex, tmp_path: Path
     assert linky.status == "error" and linky.detail and "link" in linky.detail
     assert not (files_dir / "linky-1.0").exists()
 
+    older = _fetch_one(index, Candidate("tidy-widgets", 7, "history"), files_dir)
+    assert [(e.version, e.sample, e.status) for e in older] == [("1.0", "history", "ok")]
+    assert (files_dir / "tidy-widgets-1.0" / "tidy-widgets-1.0" / "setup.py").is_file()
+    (none,) = _fetch_one(index, Candidate("plain", 7, "history"), files_dir)
+    assert (none.status, none.sample) == ("no-sdist", "history")
+
 
 @pytest.mark.integration
 def test_download_is_resumable(
     local_index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    local_index.add_sdist("alpha", "0.9", SETUP)
     local_index.add_sdist("alpha", "1.0", SETUP)
     local_index.add_sdist("beta", "2.0", files={"beta/__init__.py": "import os\n"})
-    wanted = [Candidate("alpha", 1, "top"), Candidate("beta", None, "random")]
-    monkeypatch.setattr(corpus, "candidates", lambda top, random: wanted[: top + random])
+    tops, history = (
+        [Candidate("alpha", 1, "top"), Candidate("beta", None, "random")],
+        [Candidate("alpha", 1, "history")],
+    )
+    monkeypatch.setattr(
+        corpus, "candidates", lambda top, random, old: tops[: top + random] + history[:old]
+    )
     index = Index(local_index.url, cache_dir=tmp_path / "cache", retries=0, timeout=10)
     out = tmp_path / "corpus"
 
     assert corpus.download(out, index, 1, 0, workers=2, progress=False) == {"ok": 1}
     assert corpus.download(out, index, 1, 1, workers=2, progress=False) == {"ok": 1}
     assert corpus.download(out, index, 1, 1, workers=2, progress=False) == {}
-    entries = {e.name: e for e in read_manifest(out)}
-    assert set(entries) == {"alpha", "beta"}
-    assert entries["beta"].files == ["beta-2.0/beta/__init__.py"]
+    assert corpus.download(out, index, 1, 1, 1, workers=2, progress=False) == {"ok": 1}
+    assert corpus.download(out, index, 1, 1, 1, workers=2, progress=False) == {}
+    entries = {(e.name, e.version): e for e in read_manifest(out)}
+    assert set(entries) == {("alpha", "1.0"), ("alpha", "0.9"), ("beta", "2.0")}
+    assert entries[("beta", "2.0")].files == ["beta-2.0/beta/__init__.py"]

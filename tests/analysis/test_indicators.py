@@ -85,3 +85,11 @@ def test_decoded_payload_is_scanned() -> None:
 def test_hits_per_rule_are_bounded() -> None:
     text = "\n".join("x = 'powershell'" for _ in range(1000))
     assert len([i for i in find(text, "s.py") if i.name == "shell_interpreter"]) == 3
+
+
+@pytest.mark.parametrize(("rule", "bad", "good"), CASES, ids=[c[0] for c in CASES])
+def test_rules_ignore_case_and_quote_the_original_text(rule: str, bad: str, good: str) -> None:
+    shouted = bad.upper()
+    hits = [i for i in find(shouted, "setup.py") if i.name == rule]
+    assert hits, shouted
+    assert all(i.excerpt in shouted for i in hits)
