@@ -199,6 +199,24 @@ def _unscanned(
     )
 
 
+def _declared(text: str) -> tuple[str, str]:
+    """Name and pinned version of a dependency the gate could not scan, as
+    far as its declaration says (`pkg==1.0` -> ("pkg", "1.0")); a URL or a
+    path stays whole, so the report shows what the user wrote."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(text)
+    except InvalidRequirement:
+        return text, ""
+    if req.url:
+        return text, ""
+    pins = [
+        s.version for s in req.specifier if s.operator in ("==", "===") and "*" not in s.version
+    ]
+    return req.name, pins[0] if len(pins) == 1 else ""
+
+
 def _report(judge: Judge, findings: list[Finding]) -> Report:
     return Report(
         verdict=overall_verdict(findings, judge.options.allow_unscanned),
@@ -357,7 +375,7 @@ def check(
         platform=options.platform,
     )
     findings = [
-        _unscanned(u.text, "", u.origin.file, u.reason, u.origin)
+        _unscanned(*_declared(u.text), u.origin.file, u.reason, u.origin)
         for u in (*unresolvable, *more_bad)
     ]
     chosen = [(d, _pick_file(d)) for d in dists]

@@ -94,7 +94,8 @@ def toml_string(value: str) -> str:
 
 def allow_snippet(finding: Finding) -> str:
     """One line that allows exactly this release (and, if known, this file)."""
-    parts = [f"package = {toml_string(f'{finding.name}=={finding.version}')}"]
+    package = f"{finding.name}=={finding.version}" if finding.version else finding.name
+    parts = [f"package = {toml_string(package)}"]
     if finding.sha256:
         parts.append(f"sha256 = {toml_string(finding.sha256)}")
     parts.append('reason = "<why this is safe, and who reviewed it>"')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 
 from mphunter_gate.report.explain import (
     RULE_MALICIOUS,
@@ -53,6 +54,11 @@ def test_allow_snippet_is_valid_toml_naming_the_release_and_hash() -> None:
     assert data["allow"][0]["package"] == "evilpkg==1.0.0"
     assert data["allow"][0]["sha256"] == "ab" * 32
     assert data["allow"][0]["reason"]
+
+
+def test_allow_snippet_without_a_version_names_the_package_alone() -> None:
+    snippet = explain(replace(failing_finding(), version="")).allow
+    assert tomllib.loads(f"allow = [{snippet}]")["allow"][0]["package"] == "evilpkg"
 
 
 def test_allow_snippet_of_hostile_name_stays_one_valid_toml_line() -> None:
