@@ -57,7 +57,7 @@ def names() -> tuple[str, ...]:
 
 
 def _clean(s: str) -> str:
-    return "".join(c if c.isprintable() else " " for c in s)[:_EXCERPT]
+    return "".join(c if c.isprintable() else " " for c in s[:_EXCERPT])
 
 
 def _line_starts(text: str) -> list[int]:
