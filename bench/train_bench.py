@@ -115,7 +115,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
 
     params = TrainParams(
-        vector_size=args.vector_size, epochs=args.epochs, rank_mode=args.rank_mode, seed=args.seed
+        vector_size=args.vector_size,
+        epochs=args.epochs,
+        rank_mode=args.rank_mode,
+        seed=args.seed,
+        # the fallback tokenizer has no analysis to redo once APIEM exists
+        reanalyse=args.tokenizer == "analysis",
     )
     tok = (
         fallback_tokenizer(params.prefix_len)
@@ -143,7 +148,6 @@ def main(argv: list[str] | None = None) -> int:
             "malicious": str(DEFAULT_MAL_TAR),
             "benign": str(args.corpus or default_corpus_dir()),
         },
-        tokenizer=tok,
     )
     t3 = time.monotonic()
     detector = Detector.load(out)
