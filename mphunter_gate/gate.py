@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property, partial
 from pathlib import Path
@@ -229,7 +229,7 @@ def _report(judge: Judge, findings: list[Finding]) -> Report:
 # -- scan: local files -------------------------------------------------------
 
 
-def _name_version(path: Path, scripts: Iterable[object]) -> tuple[str, str]:
+def _name_version(path: Path) -> tuple[str, str]:
     """Best-effort name and version of a local archive or folder, from its filename."""
     from packaging.utils import (
         InvalidSdistFilename,
@@ -266,7 +266,7 @@ def _local(path_text: str, mode: str) -> tuple[str | None, TreeReader]:
     path = Path(path_text)
     if not path.exists():
         raise InputError("no such file or directory", file=path_text)
-    name, version = _name_version(path, ())
+    name, version = _name_version(path)
     data = None if path.is_dir() else path.read_bytes()
     sha = hashlib.sha256(data).hexdigest() if data is not None else None
 
@@ -293,7 +293,7 @@ def scan(
     for p in paths:
         if progress:
             progress.advance(p)
-        name, version = _name_version(Path(p), ())
+        name, version = _name_version(Path(p))
         sha, reader = _local(p, options.file_search_mode)
         base = Finding(name, version, p, Verdict.PASS, None, NO_SCRIPT, sha256=sha)
         try:
