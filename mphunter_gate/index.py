@@ -22,7 +22,6 @@ import os
 import re
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +37,7 @@ from urllib3.util.retry import Retry
 
 from mphunter_gate import __version__
 from mphunter_gate.errors import PackageIndexError
+from mphunter_gate.memo import Memo
 from mphunter_gate.types import DistFile, FileKind
 
 log = logging.getLogger(__name__)
@@ -212,8 +212,7 @@ class Index:
         self.timeout = timeout
         self.page_ttl = page_ttl
         self.session = session or self._new_session(retries, backoff)
-        self._pages: dict[str, tuple[DistFile, ...]] = {}
-        self._lock = threading.Lock()
+        self._pages: Memo[str, tuple[DistFile, ...]] = Memo()
 
     @staticmethod
     def _new_session(retries: int = 4, backoff: float = 0.5) -> requests.Session:
@@ -243,16 +242,9 @@ class Index:
         key = str(canonicalize_name(name))
         if not _PROJECT.match(key):
             raise PackageIndexError(f"{name!r} is not a valid project name")
-        with self._lock:
-            if key in self._pages:
-                return self._pages[key]
-        files: list[DistFile] = []
-        for base in self.index_urls:
-            files.extend(self._page(base, key))
-        result = tuple(files)
-        with self._lock:
-            self._pages[key] = result
-        return result
+        return self._pages.get(
+            key, lambda: tuple(f for base in self.index_urls for f in self._page(base, key))
+        )
 
     def _page_cache(self, base: str, name: str) -> Path:
         digest = hashlib.sha256(_redact(base).encode()).hexdigest()[:16]

@@ -42,6 +42,7 @@ from packaging.version import InvalidVersion, Version
 
 from mphunter_gate import archive
 from mphunter_gate.errors import ArchiveError, PackageIndexError
+from mphunter_gate.memo import Memo
 from mphunter_gate.types import DistFile, FileKind
 
 if sys.version_info >= (3, 11):
@@ -112,8 +113,7 @@ class MetadataReader:
     def __init__(self, index: MetadataIndex, *, cache_dir: Path | None = None) -> None:
         self.index = index
         self.cache_dir = cache_dir
-        self._memory: dict[str, Metadata] = {}
-        self._lock = threading.Lock()
+        self._memory: Memo[str, Metadata] = Memo()
 
     # -- choosing a file -------------------------------------------------------
 
@@ -147,16 +147,13 @@ class MetadataReader:
 
     def of_file(self, file: DistFile) -> Metadata:
         """The metadata of one file. Raises PackageIndexError/ArchiveError when unreadable."""
-        key = file.sha256 or file.url
-        with self._lock:
-            if key in self._memory:
-                return self._memory[key]
+        return self._memory.get(file.sha256 or file.url, lambda: self._load_or_read(file))
+
+    def _load_or_read(self, file: DistFile) -> Metadata:
         found = self._load(file)
         if found is None:
             found = self._read(file)
             self._store(file, found)
-        with self._lock:
-            self._memory[key] = found
         return found
 
     def _read(self, file: DistFile) -> Metadata:

@@ -19,6 +19,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,8 @@ log = logging.getLogger(__name__)
 _SDIST_SUFFIXES = (".tar.gz", ".tar.bz2", ".tar.xz", ".tgz", ".tar", ".zip")
 #: resolvelib's limit on rounds; pip uses 200000.
 MAX_ROUNDS = 200_000
+#: Concurrent index-page and metadata fetches ahead of the resolver.
+PREFETCH_WORKERS = 8
 
 __all__ = ["Target", "resolve"]
 
@@ -312,11 +315,13 @@ class _Provider(AbstractProvider["_Req", "_Candidate", str]):
         reader: MetadataReader,
         constraints: Mapping[str, Sequence[SpecifierSet]],
         roots: Mapping[str, str],
+        prefetch: _Prefetch | None = None,
     ) -> None:
         self.index = index
         self.target = target
         self.reader = reader
         self.constraints = constraints
+        self.prefetch = prefetch
         self.direct = set(roots)
         self._releases: dict[str, dict[Version, tuple[DistFile, ...]]] = {}
         self._ordered: dict[str, list[Version]] = {}
@@ -427,6 +432,8 @@ class _Provider(AbstractProvider["_Req", "_Candidate", str]):
         parent_roots = self.roots_of.get(candidate.identifier, set())
         for dep in deps:
             self.roots_of.setdefault(dep.identifier, set()).update(parent_roots)
+            if self.prefetch is not None:
+                self.prefetch.warm(dep)
         return deps
 
     # helpers ----------------------------------------------------------------
@@ -453,6 +460,46 @@ class _Provider(AbstractProvider["_Req", "_Candidate", str]):
         return tuple(
             f for f in files if (allow_yanked or not f.yanked) and self.target.supports_file(f)
         )
+
+
+class _Prefetch:
+    """Fetches, in the background, what the resolver will most likely ask next.
+
+    resolvelib is sequential: it asks for one release's dependencies, then
+    for the index page and metadata of each of them, one round trip at a
+    time, and a cold resolution is mostly waiting. As soon as a requirement
+    is known, its index page and the metadata of its newest matching release
+    (the candidate resolvelib tries first) are fetched in a thread pool, so
+    they sit in the index's and the reader's caches (both thread-safe) when
+    the resolver gets there. A guess that turns out wrong costs one fetch;
+    a failure is left for the resolver to meet and report.
+    """
+
+    def __init__(
+        self, pool: Executor, index: Index, reader: MetadataReader, target: Target
+    ) -> None:
+        self.pool, self.index, self.reader, self.target = pool, index, reader, target
+        self._seen: set[str] = set()
+
+    def warm(self, req: _Req) -> None:
+        if req.name in self._seen:
+            return
+        self._seen.add(req.name)
+        self.pool.submit(self._fetch, req.name, req.specifier)
+
+    def _fetch(self, name: NormalizedName, spec: SpecifierSet) -> None:
+        try:
+            by_version: dict[Version, list[DistFile]] = {}
+            for file in self.index.project_files(name):
+                version = _file_version(file, name)
+                if version is not None and not file.yanked and self.target.supports_file(file):
+                    by_version.setdefault(version, []).append(file)
+            fitting = [v for v in by_version if not v.is_prerelease and spec.contains(v)]
+            if fitting:
+                files = by_version[max(fitting)]
+                self.reader.for_release(files, preferred=self.target.supports_file)
+        except Exception as exc:  # a guess: the resolver meets and reports real failures
+            log.debug("prefetch of %s failed: %s", name, exc)
 
 
 def _wants_pre(specs: Sequence[SpecifierSet]) -> bool:
@@ -596,12 +643,33 @@ def _resolve_loose(
     unresolvable: list[Unresolvable],
 ) -> list[Distribution]:
     """Resolve; on a conflict, set aside the direct requirements behind it and try again."""
+    with ThreadPoolExecutor(max_workers=PREFETCH_WORKERS) as pool:
+        prefetch = _Prefetch(pool, index, reader, target)
+        for _, req in loose:
+            prefetch.warm(req)
+        try:
+            return _resolve_rounds(
+                loose, constraints, index, target, reader, unresolvable, prefetch
+            )
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _resolve_rounds(
+    loose: list[tuple[Dependency, _Req]],
+    constraints: Mapping[str, Sequence[SpecifierSet]],
+    index: Index,
+    target: Target,
+    reader: MetadataReader,
+    unresolvable: list[Unresolvable],
+    prefetch: _Prefetch,
+) -> list[Distribution]:
     remaining = list(loose)
     while remaining:
         roots: dict[str, str] = {}
         for dep, req in remaining:
             roots.setdefault(req.identifier, dep.requirement)
-        provider = _Provider(index, target, reader, constraints, roots)
+        provider = _Provider(index, target, reader, constraints, roots, prefetch)
         resolver: Resolver[_Req, _Candidate, str] = Resolver(provider, BaseReporter())
         try:
             result = resolver.resolve([req for _, req in remaining], max_rounds=MAX_ROUNDS)

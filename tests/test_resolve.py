@@ -365,3 +365,29 @@ def test_online_index_failure_propagates() -> None:
 
     with pytest.raises(PackageIndexError):
         resolve([_dep("anything")], DownIndex({}))
+
+
+def test_prefetch_warms_the_newest_matching_release_in_the_background() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from packaging.specifiers import SpecifierSet
+
+    from mphunter_gate.metadata import MetadataReader
+    from mphunter_gate.resolve import _Prefetch, _Req
+
+    index = FakeIndex(
+        {
+            "lib": [Rel("1.0"), Rel("1.4"), Rel("1.5", yanked=True), Rel("2.0"), Rel("1.9b1")],
+            "gone": [],
+        }
+    )
+    reader = MetadataReader(index)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        prefetch = _Prefetch(pool, index, reader, Target.create())
+        prefetch.warm(_Req("lib", frozenset(), SpecifierSet("<2"), "lib<2"))
+        prefetch.warm(_Req("lib", frozenset(), SpecifierSet("<2"), "lib<2"))  # once per name
+        prefetch.warm(_Req("gone", frozenset(), SpecifierSet(), "gone"))  # nothing to warm
+    assert index.metadata_calls == ["lib-1.4-py3-none-any.whl"]
+    dists, _ = resolve([_dep("lib<2")], index, reader=reader)
+    assert [d.version for d in dists] == ["1.4"]
+    assert index.metadata_calls == ["lib-1.4-py3-none-any.whl"]  # the resolver hit the cache

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import replace
+
+import tomllib
 
 from mphunter_gate.report.explain import (
     RULE_MALICIOUS,
