@@ -63,7 +63,7 @@ def test_evaluate_with_a_trained_detector(trained: Path, corpus) -> None:
 def test_evaluate_writes_roc_and_precision_recall_pngs(tmp_path: Path) -> None:
     mal = _docs([0.9, 0.8, 0.3], MALICIOUS, "setup.py")
     ben = _docs([0.1, 0.2, 0.6, 0.05], BENIGN, "setup.py")
-    result = evaluate(Stub(), mal, ben, plot_dir=tmp_path / "plots")  # type: ignore[arg-type]
+    result = evaluate(Stub(), mal, ben, plot_dir=tmp_path / "plots")
     assert sorted(Path(p).name for p in result["plots"]) == ["pr.png", "roc.png"]
     for p in result["plots"]:
         data = Path(p).read_bytes()
