@@ -19,7 +19,7 @@ import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -475,11 +475,17 @@ class _Prefetch:
     a failure is left for the resolver to meet and report.
     """
 
-    def __init__(
-        self, pool: Executor, index: Index, reader: MetadataReader, target: Target
-    ) -> None:
-        self.pool, self.index, self.reader, self.target = pool, index, reader, target
+    def __init__(self, index: Index, reader: MetadataReader, target: Target) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=PREFETCH_WORKERS)
+        self.index, self.reader, self.target = index, reader, target
         self._seen: set[str] = set()
+
+    def __enter__(self) -> _Prefetch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Guesses not started yet are dropped; running ones are waited for."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
     def warm(self, req: _Req) -> None:
         if req.name in self._seen:
@@ -643,58 +649,42 @@ def _resolve_loose(
     unresolvable: list[Unresolvable],
 ) -> list[Distribution]:
     """Resolve; on a conflict, set aside the direct requirements behind it and try again."""
-    with ThreadPoolExecutor(max_workers=PREFETCH_WORKERS) as pool:
-        prefetch = _Prefetch(pool, index, reader, target)
+    with _Prefetch(index, reader, target) as prefetch:
         for _, req in loose:
             prefetch.warm(req)
-        try:
-            return _resolve_rounds(
-                loose, constraints, index, target, reader, unresolvable, prefetch
-            )
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _resolve_rounds(
-    loose: list[tuple[Dependency, _Req]],
-    constraints: Mapping[str, Sequence[SpecifierSet]],
-    index: Index,
-    target: Target,
-    reader: MetadataReader,
-    unresolvable: list[Unresolvable],
-    prefetch: _Prefetch,
-) -> list[Distribution]:
-    remaining = list(loose)
-    while remaining:
-        roots: dict[str, str] = {}
-        for dep, req in remaining:
-            roots.setdefault(req.identifier, dep.requirement)
-        provider = _Provider(index, target, reader, constraints, roots, prefetch)
-        resolver: Resolver[_Req, _Candidate, str] = Resolver(provider, BaseReporter())
-        try:
-            result = resolver.resolve([req for _, req in remaining], max_rounds=MAX_ROUNDS)
-        except ResolutionImpossible as exc:
-            culprits = _culprits(exc, provider)
-            reason = _conflict_reason(exc, provider)
-            kept = []
+        remaining = list(loose)
+        while remaining:
+            roots: dict[str, str] = {}
             for dep, req in remaining:
-                if req.identifier in culprits:
-                    unresolvable.append(Unresolvable(dep.requirement, dep.origin, reason))
-                else:
-                    kept.append((dep, req))
-            if len(kept) == len(remaining):  # cannot tell who is to blame: all of them are
+                roots.setdefault(req.identifier, dep.requirement)
+            provider = _Provider(index, target, reader, constraints, roots, prefetch)
+            resolver: Resolver[_Req, _Candidate, str] = Resolver(provider, BaseReporter())
+            try:
+                result = resolver.resolve([req for _, req in remaining], max_rounds=MAX_ROUNDS)
+            except ResolutionImpossible as exc:
+                culprits = _culprits(exc, provider)
+                reason = _conflict_reason(exc, provider)
+                kept = []
+                for dep, req in remaining:
+                    if req.identifier in culprits:
+                        unresolvable.append(Unresolvable(dep.requirement, dep.origin, reason))
+                    else:
+                        kept.append((dep, req))
+                if len(kept) == len(remaining):  # cannot tell who is to blame: all of them are
+                    unresolvable.extend(
+                        Unresolvable(d.requirement, d.origin, reason) for d, _ in remaining
+                    )
+                    return []
+                remaining = kept
+                continue
+            except ResolutionTooDeep:
+                reason = "resolution did not finish (too many backtracking rounds)"
                 unresolvable.extend(
                     Unresolvable(d.requirement, d.origin, reason) for d, _ in remaining
                 )
                 return []
-            remaining = kept
-            continue
-        except ResolutionTooDeep:
-            reason = "resolution did not finish (too many backtracking rounds)"
-            unresolvable.extend(Unresolvable(d.requirement, d.origin, reason) for d, _ in remaining)
-            return []
-        return _distributions(result, remaining, provider, unresolvable)
-    return []
+            return _distributions(result, remaining, provider, unresolvable)
+        return []
 
 
 def _culprits(exc: ResolutionImpossible[_Req, _Candidate], provider: _Provider) -> set[str]:

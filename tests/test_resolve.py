@@ -368,8 +368,6 @@ def test_online_index_failure_propagates() -> None:
 
 
 def test_prefetch_warms_the_newest_matching_release_in_the_background() -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     from packaging.specifiers import SpecifierSet
 
     from mphunter_gate.metadata import MetadataReader
@@ -382,8 +380,7 @@ def test_prefetch_warms_the_newest_matching_release_in_the_background() -> None:
         }
     )
     reader = MetadataReader(index)
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        prefetch = _Prefetch(pool, index, reader, Target.create())
+    with _Prefetch(index, reader, Target.create()) as prefetch:
         prefetch.warm(_Req("lib", frozenset(), SpecifierSet("<2"), "lib<2"))
         prefetch.warm(_Req("lib", frozenset(), SpecifierSet("<2"), "lib<2"))  # once per name
         prefetch.warm(_Req("gone", frozenset(), SpecifierSet(), "gone"))  # nothing to warm
