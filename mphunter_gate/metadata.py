@@ -281,27 +281,26 @@ class RemoteZip:
         if pos < 0 or len(tail) - pos < 22:
             raise _RemoteZipError("no end-of-central-directory record in the tail")
         _, _, _, _, count, cd_size, cd_offset, _ = struct.unpack("<4sHHHHIIH", tail[pos : pos + 22])
-        zip64 = cd_offset == 0xFFFFFFFF or cd_size == 0xFFFFFFFF or count == 0xFFFF
-        if zip64:
-            loc = pos - 20
-            if loc < 0 or tail[loc : loc + 4] != _ZIP64_LOCATOR:
-                raise _RemoteZipError("zip64 locator missing")
+        sentinels = cd_offset == 0xFFFFFFFF or cd_size == 0xFFFFFFFF or count == 0xFFFF
+        loc = pos - 20
+        # A zip64 archive is told by the locator before the EOCD record, not by
+        # sentinels alone: CPython's zipfile writes the real offset there when
+        # it still fits in 32 bits (a 3 GB wheel), and the zip64 record after
+        # the central directory then shifts everything the EOCD implies.
+        if loc >= 0 and tail[loc : loc + 4] == _ZIP64_LOCATOR:
             (eocd64_offset,) = struct.unpack("<Q", tail[loc + 8 : loc + 16])
-            # Where the tail starts in the file: the zip64 EOCD record comes
-            # right before its locator.
-            tail_start = eocd64_offset - (loc - 56)
-            self._chunks.append((tail_start, tail))
-            record = self._read(eocd64_offset, 56)
-            if record[:4] != _ZIP64_EOCD:
-                raise _RemoteZipError("bad zip64 end-of-central-directory record")
-            count, cd_size, cd_offset = struct.unpack("<QQQ", record[32:56])
+            record = _zip64_record_start(tail, loc)
+            tail_start = eocd64_offset - record
+            count, cd_size, cd_offset = struct.unpack("<QQQ", tail[record + 32 : record + 56])
+        elif sentinels:
+            raise _RemoteZipError("zip64 locator missing")
         else:
             # The EOCD record follows the central directory, so the tail's
             # absolute start is known without knowing the file's size.
             tail_start = cd_offset + cd_size - pos
-            self._chunks.append((tail_start, tail))
         if tail_start < 0:
             raise _RemoteZipError("inconsistent central directory offsets")
+        self._chunks.append((tail_start, tail))
         if cd_size > 64 * 1024 * 1024:
             raise _RemoteZipError(f"central directory of {cd_size} bytes")
         return _parse_central_directory(self._read(cd_offset, cd_size), count)
@@ -329,16 +328,34 @@ class RemoteZip:
         return data[:length]
 
 
+def _zip64_record_start(tail: bytes, loc: int) -> int:
+    """Where, in `tail`, the zip64 end-of-central-directory record starts.
+
+    Its locator (at `loc`) follows it directly, and it is 56 bytes plus an
+    optional extensible data sector its own size field counts, so the start
+    is the signature whose size field ends the record exactly at `loc`.
+    """
+    start = tail.rfind(_ZIP64_EOCD, 0, loc - 52) if loc >= 56 else -1
+    while start >= 0:
+        (size,) = struct.unpack("<Q", tail[start + 4 : start + 12])
+        if start + 12 + size == loc:
+            return start
+        start = tail.rfind(_ZIP64_EOCD, 0, start + 3)
+    raise _RemoteZipError("bad zip64 end-of-central-directory record")
+
+
 def _parse_central_directory(cd: bytes, count: int) -> list[tuple[str, int, int, int, int, int]]:
     """(name, method, compressed size, size, crc32, local header offset) per entry."""
     entries = []
     pos = 0
     for _ in range(min(count, 1_000_000)):
-        if cd[pos : pos + 4] != _CENTRAL:
+        if cd[pos : pos + 4] != _CENTRAL or pos + 46 > len(cd):
             raise _RemoteZipError("bad central directory entry")
         (method, crc, comp, size, n_len, e_len, c_len) = struct.unpack(
             "<H4xIIIHHH", cd[pos + 10 : pos + 34]
         )
+        if pos + 46 + n_len + e_len + c_len > len(cd):
+            raise _RemoteZipError("central directory entry runs past its end")
         (offset,) = struct.unpack("<I", cd[pos + 42 : pos + 46])
         name = cd[pos + 46 : pos + 46 + n_len].decode("utf-8", "replace")
         extra = cd[pos + 46 + n_len : pos + 46 + n_len + e_len]
@@ -360,6 +377,8 @@ def _zip64_extra(extra: bytes, size: int, comp: int, offset: int) -> tuple[int, 
             out = []
             for value in (size, comp, offset):
                 if value == 0xFFFFFFFF:
+                    if i + 8 > len(values):
+                        raise _RemoteZipError("zip64 extra field too short")
                     (value,) = struct.unpack("<Q", values[i : i + 8])
                     i += 8
                 out.append(value)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+import struct
 import tarfile
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,6 +23,7 @@ from mphunter_gate.metadata import (
     Metadata,
     MetadataReader,
     RemoteZip,
+    _RemoteZipError,
     metadata_from_sdist,
 )
 from mphunter_gate.types import DistFile, FileKind
@@ -234,6 +236,212 @@ def test_metadata_is_cached_by_sha256_on_disk(tmp_path: Path) -> None:
     again = MetadataReader(second, cache_dir=tmp_path).of_file(file)
     assert again == meta
     assert second.calls == []  # a warm run touches neither the network nor the archive
+
+
+# -- zip64 wheels, read by ranges from a slicing fake index ---------------------
+
+
+class SlicingIndex:
+    """Serves one file's bytes by range, sliced the way `Index.fetch_range` does
+    (`end=None` asks for the last `start` bytes), recording every call."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.calls: list[str] = []
+
+    def fetch(self, file: DistFile) -> bytes:
+        self.calls.append("fetch")
+        return self.data
+
+    def fetch_range(self, url: str, start: int, end: int | None = None) -> bytes:
+        self.calls.append(f"range {start}-{end}")
+        return self.data[-start:] if end is None else self.data[start : end + 1]
+
+    def fetch_metadata(self, file: DistFile) -> bytes | None:
+        return None
+
+
+ZIP64_METADATA = METADATA.replace("A long description. " * 2000, "Short.\n")
+METADATA_NAME = "demo-1.0.dist-info/METADATA"
+
+
+def build_zip64_wheel(*, force_member: bool = False, lowered_limits: bool = False) -> bytes:
+    """A wheel written by zipfile with zip64 structures.
+
+    `force_member` writes METADATA with `force_zip64` (a zip64 local header).
+    `lowered_limits` lowers zipfile's zip64 thresholds so a small archive gets
+    the layout zipfile writes for one over 2 GiB: zip64 extras with the
+    central directory's offsets and sizes, and a zip64 end-of-central-directory
+    record and locator, with real values (not 0xFFFFFFFF) in the plain EOCD.
+    """
+    buf = io.BytesIO()
+    limits = {"ZIP64_LIMIT": 1000, "ZIP_FILECOUNT_LIMIT": 3} if lowered_limits else {}
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in limits.items():
+            mp.setattr(zipfile, name, value)
+        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("demo/__init__.py", "")
+            blob = random.Random(7).randbytes(3000)
+            zf.writestr("demo/blob.bin", blob, compress_type=zipfile.ZIP_STORED)
+            if force_member:
+                with zf.open(METADATA_NAME, "w", force_zip64=True) as fh:
+                    fh.write(ZIP64_METADATA.encode())
+            else:
+                zf.writestr(METADATA_NAME, ZIP64_METADATA)
+            zf.writestr("demo-1.0.dist-info/RECORD", "")
+    data = buf.getvalue()
+    with zipfile.ZipFile(io.BytesIO(data)) as check:  # the fixture is a valid zip
+        assert check.read(METADATA_NAME).decode() == ZIP64_METADATA
+    return data
+
+
+def _eocd(data: bytes) -> tuple[int, int, int]:
+    """(entries, central directory size, offset) as the plain EOCD record says."""
+    pos = data.rfind(b"PK\x05\x06")
+    count, size, offset = struct.unpack("<HII", data[pos + 10 : pos + 20])
+    return count, size, offset
+
+
+def _central_extra(data: bytes, name: str) -> tuple[int, bytes]:
+    """Where `name`'s central directory extra field starts, and its bytes."""
+    at = data.rfind(name.encode())  # the central directory comes after the local header
+    assert data[at - 46 : at - 42] == b"PK\x01\x02"
+    (e_len,) = struct.unpack("<H", data[at - 16 : at - 14])
+    start = at + len(name)
+    return start, data[start : start + e_len]
+
+
+def _remote(data: bytes) -> tuple[bytes, SlicingIndex]:
+    index = SlicingIndex(data)
+    return RemoteZip(index, "https://fake.invalid/w.whl", len(data)).read_metadata(), index
+
+
+def test_member_with_a_forced_zip64_local_header_is_read() -> None:
+    wheel = build_zip64_wheel(force_member=True)
+    at = wheel.find(METADATA_NAME.encode()) - 30  # the first occurrence: the local header
+    assert wheel[at : at + 4] == b"PK\x03\x04"
+    assert struct.unpack("<II", wheel[at + 18 : at + 26]) == (0xFFFFFFFF, 0xFFFFFFFF)
+    data, index = _remote(wheel)
+    assert data.decode() == ZIP64_METADATA
+    assert index.calls == [f"range {len(wheel)}-None"]  # small: the tail is the whole file
+
+
+def test_zip64_archive_without_sentinels_in_its_eocd_is_read_by_ranges() -> None:
+    wheel = build_zip64_wheel(lowered_limits=True)
+    assert b"PK\x06\x06" in wheel and b"PK\x06\x07" in wheel
+    count, size, offset = _eocd(wheel)
+    assert (count, size, offset) != (0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+    assert 0xFFFFFFFF not in (size, offset)  # the locator alone says zip64
+    _, extra = _central_extra(wheel, METADATA_NAME)
+    assert extra[:2] == b"\x01\x00"  # the offset/sizes come from the zip64 extra
+
+    data, index = _remote(wheel)
+    assert data.decode() == ZIP64_METADATA
+    assert index.calls == [f"range {len(wheel)}-None"]
+
+    file = DistFile("demo-1.0-py3-none-any.whl", "u", None, FileKind.WHEEL, size=len(wheel))
+    meta = MetadataReader(index).of_file(file)
+    assert meta.source == "wheel" and meta.requires_dist == ("alpha>=1", 'beta; extra == "fast"')
+    assert "fetch" not in index.calls  # no fallback to a full download
+
+
+def test_zip64_archive_with_65536_members_reads_its_directory_by_range() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:  # zipfile's own thresholds: no patching
+        for i in range(0x10000):
+            zf.writestr(zipfile.ZipInfo(f"demo/{i:05x}"), b"")
+        zf.writestr(METADATA_NAME, ZIP64_METADATA)
+    wheel = buf.getvalue()
+    assert _eocd(wheel)[0] == 0xFFFF  # the entry count overflowed into the zip64 record
+
+    data, index = _remote(wheel)
+    assert data.decode() == ZIP64_METADATA
+    assert "fetch" not in index.calls and len(index.calls) >= 2  # the directory is > 64 KiB
+
+
+def test_zip64_record_with_extensible_data_is_found_by_its_size() -> None:
+    wheel = build_zip64_wheel(lowered_limits=True)
+    rec = wheel.rfind(b"PK\x06\x06")
+    (size,) = struct.unpack("<Q", wheel[rec + 4 : rec + 12])
+    assert size == 44
+    sector = b"\x99\x99\x08\x00" + b"extended"  # one extensible-data field
+    grown = (
+        wheel[: rec + 4]
+        + struct.pack("<Q", size + len(sector))
+        + wheel[rec + 12 : rec + 56]
+        + sector
+        + wheel[rec + 56 :]  # the locator points at the record's start, which stays put
+    )
+    data, _ = _remote(grown)
+    assert data.decode() == ZIP64_METADATA
+
+
+def _corrupt_record_size(wheel: bytes) -> bytes:
+    rec = wheel.rfind(b"PK\x06\x06")
+    return wheel[: rec + 4] + struct.pack("<Q", 40) + wheel[rec + 12 :]
+
+
+def _truncate_record(wheel: bytes) -> bytes:
+    rec = wheel.rfind(b"PK\x06\x06")
+    return wheel[: rec + 20] + wheel[rec + 28 :]  # eight bytes of the record gone
+
+
+def _locator_before_the_file(wheel: bytes) -> bytes:
+    loc = wheel.rfind(b"PK\x06\x07")
+    return wheel[: loc + 8] + struct.pack("<Q", 0) + wheel[loc + 16 :]
+
+
+def _sentinels_without_locator(wheel: bytes) -> bytes:
+    loc = wheel.rfind(b"PK\x06\x07")
+    eocd = wheel.rfind(b"PK\x05\x06")
+    broken = wheel[:loc] + b"JUNK" + wheel[loc + 4 : eocd + 16]
+    return broken + struct.pack("<I", 0xFFFFFFFF) + wheel[eocd + 20 :]
+
+
+def _short_zip64_extra(wheel: bytes) -> bytes:
+    start, extra = _central_extra(wheel, METADATA_NAME)
+    assert extra[:2] == b"\x01\x00"
+    return wheel[: start + 2] + struct.pack("<H", 4) + wheel[start + 4 :]
+
+
+def _directory_cut_mid_entry(wheel: bytes) -> bytes:
+    rec = wheel.rfind(b"PK\x06\x06")
+    (cd_size,) = struct.unpack("<Q", wheel[rec + 40 : rec + 48])
+    return wheel[: rec + 40] + struct.pack("<Q", cd_size - 20) + wheel[rec + 48 :]
+
+
+@pytest.mark.parametrize(
+    ("corrupt", "message"),
+    [
+        (_corrupt_record_size, "bad zip64 end-of-central-directory record"),
+        (_truncate_record, "bad zip64 end-of-central-directory record"),
+        (lambda w: w[-42:], "bad zip64 end-of-central-directory record"),  # only the tail
+        (_locator_before_the_file, "inconsistent central directory offsets"),
+        (_sentinels_without_locator, "zip64 locator missing"),
+        (_short_zip64_extra, "zip64 extra field too short"),
+        (_directory_cut_mid_entry, "central directory entry runs past its end"),
+    ],
+)
+def test_corrupt_zip64_structures_raise_the_modules_error(
+    corrupt: Callable[[bytes], bytes], message: str
+) -> None:
+    wheel = corrupt(build_zip64_wheel(lowered_limits=True))
+    with pytest.raises(_RemoteZipError, match=message):
+        _remote(wheel)
+
+
+def test_corrupt_zip64_falls_back_to_a_full_download() -> None:
+    file = DistFile("demo-1.0-py3-none-any.whl", "u", None, FileKind.WHEEL)
+    # zipfile ignores the record's size field, so the whole file still answers
+    index = SlicingIndex(_corrupt_record_size(build_zip64_wheel(lowered_limits=True)))
+    meta = MetadataReader(index).of_file(file)
+    assert meta.requires_dist == ("alpha>=1", 'beta; extra == "fast"')
+    assert index.calls == ["range 65536-None", "fetch"]
+    # without its locator the archive is unreadable as a whole too: an explicit error
+    index = SlicingIndex(_sentinels_without_locator(build_zip64_wheel(lowered_limits=True)))
+    with pytest.raises(ArchiveError):
+        MetadataReader(index).of_file(file)
+    assert index.calls == ["range 65536-None", "fetch"]
 
 
 # -- sdists ----------------------------------------------------------------------
