@@ -23,9 +23,11 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from html.parser import HTMLParser
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
@@ -444,8 +446,14 @@ class Index:
 
     def fetch_many(
         self, files: Sequence[DistFile], workers: int = 8
-    ) -> list[bytes | PackageIndexError]:
-        """Download several files concurrently; a failure is returned in place, not raised."""
+    ) -> Iterator[bytes | PackageIndexError]:
+        """Download several files concurrently, yielding each in order; a failure
+        is yielded in place, not raised.
+
+        At most `2 * workers` downloads are held at once: the caller scores one
+        artifact while the next ones arrive, and a project with a hundred large
+        wheels never has them all in memory together.
+        """
 
         def one(f: DistFile) -> bytes | PackageIndexError:
             try:
@@ -454,9 +462,22 @@ class Index:
                 return exc
 
         if len(files) <= 1:
-            return [one(f) for f in files]
+            yield from (one(f) for f in files)
+            return
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(one, files))
+            pending: deque[Future[bytes | PackageIndexError]] = deque()
+            todo = iter(files)
+            try:
+                for f in islice(todo, 2 * workers):
+                    pending.append(pool.submit(one, f))
+                while pending:
+                    result = pending.popleft().result()
+                    for f in islice(todo, 1):
+                        pending.append(pool.submit(one, f))
+                    yield result
+            finally:
+                for future in pending:
+                    future.cancel()
 
     def fetch_range(self, url: str, start: int, end: int | None = None) -> bytes:
         """Bytes `start..end` (inclusive) of a remote file; `end=None` asks for the

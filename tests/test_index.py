@@ -420,10 +420,32 @@ def test_fetch_many_returns_failures_in_place(fake: FakeIndex, tmp_path: Path) -
     b = DistFile("b-1.tar.gz", fake.url + "/f/b", None, FileKind.SDIST)
     c = DistFile("c-1.tar.gz", fake.add("/f/c", b"C"), sha(b"X"), FileKind.SDIST)
     d = DistFile("d-1.tar.gz", fake.add("/f/d", b"D"), None, FileKind.SDIST)
-    out = _index(fake.simple, tmp_path).fetch_many([a, b, c, d], workers=4)
+    out = list(_index(fake.simple, tmp_path).fetch_many([a, b, c, d], workers=4))
     assert out[0] == b"A" and out[3] == b"D"
     assert isinstance(out[1], PackageIndexError) and isinstance(out[2], PackageIndexError)
     assert "hash mismatch" in str(out[2])
+
+
+def test_fetch_many_holds_a_bounded_window(fake: FakeIndex, tmp_path: Path) -> None:
+    files = [
+        DistFile(f"p{i}-1.tar.gz", fake.add(f"/f/p{i}", b"%d" % i), None, FileKind.SDIST)
+        for i in range(20)
+    ]
+    index = _index(fake.simple, tmp_path)
+    fetched: list[str] = []
+    real_fetch = index.fetch
+
+    def counting(f: DistFile, **kw: Any) -> bytes:
+        fetched.append(f.filename)
+        return real_fetch(f, **kw)
+
+    index.fetch = counting  # type: ignore[method-assign]
+    stream = index.fetch_many(files, workers=2)
+    first = next(stream)
+    assert first == b"0"
+    assert len(fetched) <= 5  # 2 * workers in flight, plus the one refilled
+    assert list(stream) == [b"%d" % i for i in range(1, 20)]
+    assert len(fetched) == 20
 
 
 # -- range requests -----------------------------------------------------------------------
