@@ -36,6 +36,7 @@ from mphunter_gate.model.apiem import train_apiem
 from mphunter_gate.model.behaviour import load_rules
 from mphunter_gate.model.calibrate import choose_threshold
 from mphunter_gate.model.ccem import Ccem, train_ccem
+from mphunter_gate.model.clones import drop_benign_clones
 from mphunter_gate.model.combine import fit_combiner, monotonic_constraints
 from mphunter_gate.model.data import Featurizer, refeaturize
 from mphunter_gate.model.docs import BENIGN, MALICIOUS, TrainingDoc
@@ -244,35 +245,6 @@ def _unit_hash(key: str) -> float:
     import hashlib
 
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") / 2**64
-
-
-def drop_benign_clones(
-    malicious: Sequence[TrainingDoc], benign: Sequence[TrainingDoc]
-) -> tuple[list[TrainingDoc], int]:
-    """Malicious scripts minus verbatim copies of benign ones.
-
-    Typosquats ship a popular package's own setup.py and hide the payload in
-    another file; labelling that copy malicious teaches the model that the
-    real package is malware (it flagged `requests` at distance 0 from such a
-    clone). A malicious script whose API tokens equal a benign script's and
-    whose text fires no string indicator says nothing malicious, so it is
-    left out; the package's other files keep their label.
-    """
-    from mphunter_gate.analysis.indicators import find
-
-    benign_tokens = {d.tokens for d in benign if d.tokens}
-    kept = []
-    for d in malicious:
-        clone = d.tokens in benign_tokens and not (
-            d.script is not None and find(d.script.text, d.script.path)
-        )
-        if not clone:
-            kept.append(d)
-    log.info(
-        "train: %d malicious scripts are copies of benign ones; left out",
-        len(malicious) - len(kept),
-    )
-    return kept, len(malicious) - len(kept)
 
 
 def train(

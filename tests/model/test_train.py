@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mphunter_gate.model import BENIGN, MALICIOUS, Detector, Manifest, TrainingDoc, train
+from mphunter_gate.model import Detector, Manifest, train
 from mphunter_gate.model.train import ARTIFACTS
 from tests.model.synthetic import FAST, MALICIOUS_APIS, analysed
 
@@ -152,28 +152,3 @@ def test_scores_do_not_depend_on_the_process_hash_seed(trained: Path) -> None:
         )
         outputs.add(done.stdout.strip())
     assert len(outputs) == 1
-
-
-def test_verbatim_copies_of_benign_scripts_are_not_malicious_examples() -> None:
-    from mphunter_gate.model.train import drop_benign_clones
-    from mphunter_gate.types import Script, ScriptKind
-
-    benign = [TrainingDoc("good/setup.py", ("setup", "find_packages"), "pkg:good", BENIGN)]
-    clone = TrainingDoc(
-        "squat/setup.py",
-        ("setup", "find_packages"),
-        "f1",
-        MALICIOUS,
-        script=Script("setup.py", ScriptKind.SETUP, "setup(name='x')"),
-    )
-    loud = TrainingDoc(
-        "loud/setup.py",
-        ("setup", "find_packages"),
-        "f2",
-        MALICIOUS,
-        script=Script("setup.py", ScriptKind.SETUP, "setup(name='powershell -w hidden')"),
-    )
-    other = TrainingDoc("evil/setup.py", ("system", "b64decode"), "f3", MALICIOUS)
-    kept, dropped = drop_benign_clones([clone, loud, other], benign)
-    assert [d.id for d in kept] == ["loud/setup.py", "evil/setup.py"]
-    assert dropped == 1
