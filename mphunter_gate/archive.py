@@ -1,8 +1,9 @@
 """Safe, bounded, in-memory reading of sdists, wheels and unpacked folders.
 
 Every archive is hostile until proven otherwise. Nothing is ever written to
-disk: compressed streams are inflated in memory under a hard size cap (a
-decompression bomb fails fast), member names that would leave the archive
+disk: compressed streams are inflated in memory, a chunk at a time, under a
+hard size cap (a decompression bomb fails fast, and an sdist is never held
+inflated whole), member names that would leave the archive
 (`../`, absolute paths) make the whole archive unreadable, links and
 device files are never followed, and text is decoded leniently. Problems
 raise `ArchiveError`, which makes one package `unscanned` and never stops
@@ -24,6 +25,7 @@ import zipfile
 import zlib
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import TypeAlias
 
 from mphunter_gate.errors import ArchiveError
 
@@ -82,62 +84,152 @@ def _bomb(filename: str, inflated: int, packed: int) -> ArchiveError | None:
     return None
 
 
-def _inflate(data: bytes, filename: str) -> bytes:
-    """Decompress a .tar.gz/.tar.bz2/.tar.xz stream in memory, under MAX_UNPACKED.
+_Decompressor: TypeAlias = "zlib._Decompress | bz2.BZ2Decompressor | lzma.LZMADecompressor"
 
-    The decompressor is asked for at most MAX_UNPACKED + 1 bytes, so a bomb
-    costs that much memory and no more. A stream that ends before its end
-    marker is refused here rather than read as a shorter, plausible tar.
+#: Compressed bytes handed to the decompressor at a time while streaming.
+_FEED = 16 * 1024
+#: Inflated bytes tarfile asks for at a time (its default, 10 KiB, costs more calls).
+_STREAM_BUF = 64 * 1024
+#: What the rest of the package ever reads from an sdist: install_time.select
+#: (setup.py, imported modules, package __init__.py, .pth, pyproject.toml for
+#: in-tree backends) and metadata.metadata_from_sdist (PKG-INFO,
+#: pyproject.toml, setup.cfg, setup.py), plus a wheel's METADATA. Only these
+#: members' bytes are kept while the tar streams by; any other member is
+#: read by a second pass when asked for.
+RETAINED_SUFFIXES = (".py", ".pth", ".toml", ".cfg")
+RETAINED_NAMES = frozenset({"PKG-INFO", "METADATA"})
+
+
+def _retained(name: str) -> bool:
+    """Whether a tar member's bytes are kept while streaming (see RETAINED_SUFFIXES)."""
+    return name.endswith(RETAINED_SUFFIXES) or posixpath.basename(name) in RETAINED_NAMES
+
+
+class _Inflating(io.RawIOBase):
+    """The inflated bytes of a .tar.gz/.tar.bz2/.tar.xz, produced a chunk at a time.
+
+    The decompressor is never asked for more than the reader wants, so a
+    bomb costs one chunk of memory, and the caps (MAX_UNPACKED, MAX_RATIO)
+    are checked on the running total, so it fails as soon as it passes them.
+    A stream that ends before its end marker is refused rather than read as
+    a shorter, plausible tar; bytes after the compressed stream are ignored.
     """
-    dec: zlib._Decompress | bz2.BZ2Decompressor | lzma.LZMADecompressor
+
+    def __init__(self, data: bytes, filename: str, dec: _Decompressor) -> None:
+        super().__init__()
+        self._data = memoryview(data)
+        self._fed = 0
+        self._dec = dec
+        self.filename = filename
+        self.inflated = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _input(self) -> bytes | memoryview:
+        """What the decompressor has not taken yet, else the next slice of input."""
+        dec = self._dec
+        if isinstance(dec, (bz2.BZ2Decompressor, lzma.LZMADecompressor)):
+            if not dec.needs_input:
+                return b""  # it holds input of its own
+        elif dec.unconsumed_tail:
+            return dec.unconsumed_tail
+        chunk = self._data[self._fed : self._fed + _FEED]
+        self._fed += len(chunk)
+        return chunk
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            return self.readall()  # in chunks, so the caps still apply as it grows
+        while size and not self._dec.eof:
+            inp = self._input()
+            try:
+                out = self._dec.decompress(inp, size)
+            except (zlib.error, OSError, EOFError, ValueError, lzma.LZMAError) as exc:
+                raise ArchiveError(f"{self.filename}: corrupt compressed stream ({exc})") from exc
+            self.inflated += len(out)
+            bomb = _bomb(self.filename, self.inflated, len(self._data))
+            if bomb is not None:
+                raise bomb
+            if out:
+                return out
+            if not len(inp) and self._fed >= len(self._data) and not self._dec.eof:
+                raise ArchiveError(f"{self.filename}: compressed stream is truncated")
+        return b""
+
+    def drain(self) -> None:
+        """Inflate the rest (the tar's padding), so a cut or oversized stream is refused."""
+        while self.read(1 << 16):
+            pass
+
+
+def _decompressor(data: bytes) -> _Decompressor | None:
+    """The decompressor for a compressed tar's magic bytes; None for a plain tar."""
     if data[:2] == b"\x1f\x8b":
-        dec = zlib.decompressobj(zlib.MAX_WBITS | 16)
-    elif data[:3] == b"BZh":
-        dec = bz2.BZ2Decompressor()
-    elif data[:6] == b"\xfd7zXZ\x00":
-        dec = lzma.LZMADecompressor()
-    else:
-        return data  # plain tar
-    try:
-        raw = dec.decompress(data, max_length=MAX_UNPACKED + 1)
-    except (zlib.error, OSError, EOFError, ValueError, lzma.LZMAError) as exc:
-        raise ArchiveError(f"{filename}: corrupt compressed stream ({exc})") from exc
-    bomb = _bomb(filename, len(raw), len(data))
-    if bomb is not None:
-        raise bomb
-    if not dec.eof:
-        raise ArchiveError(f"{filename}: compressed stream is truncated")
-    return bytes(raw)
+        return zlib.decompressobj(zlib.MAX_WBITS | 16)
+    if data[:3] == b"BZh":
+        return bz2.BZ2Decompressor()
+    if data[:6] == b"\xfd7zXZ\x00":
+        return lzma.LZMADecompressor()
+    return None
+
+
+#: What tarfile raises on a hostile or corrupt tar.
+_TAR_ERRORS = (tarfile.TarError, EOFError, OSError, ValueError)
 
 
 class TarTree(Tree):
-    """An sdist as .tar.gz / .tar.bz2 / .tar.xz / .tar."""
+    """An sdist as .tar.gz / .tar.bz2 / .tar.xz / .tar.
+
+    The tar is read in one streaming pass and never held inflated: the
+    member list is kept, and the bytes of the members a scan can want
+    (`_retained`) up to MAX_MEMBER each. A 30 MB scientific sdist inflates
+    to 100+ MB of mostly data and C sources, and holding it all while the
+    package is scored set the process's peak memory.
+    """
 
     def __init__(self, data: bytes, filename: str) -> None:
-        raw = _inflate(data, filename)
         self.filename = filename
-        self._files: dict[str, tarfile.TarInfo] = {}
+        self._data = data
+        self._files: dict[str, int] = {}  # name -> position in the stream, for a second pass
         self._links: dict[str, None] = {}  # an ordered set
-        members: list[tarfile.TarInfo] = []
+        self._kept: dict[str, bytes] = {}
         try:
-            self._tar = tarfile.open(fileobj=io.BytesIO(raw), mode="r:")  # noqa: SIM115
-            for m in self._tar:  # iterate, so a header flood stops at the limit
-                members.append(m)
-                if len(members) > MAX_MEMBERS:
-                    raise ArchiveError(f"{filename}: over {MAX_MEMBERS} members")
-        except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+            stream, inflating = self._open()
+            with stream as tar:
+                for i, m in enumerate(tar):  # iterate, so a header flood stops at the limit
+                    if i >= MAX_MEMBERS:
+                        raise ArchiveError(f"{filename}: over {MAX_MEMBERS} members")
+                    if inflating is not None:  # tar.offset: inflated bytes up to the next header
+                        bomb = _bomb(filename, tar.offset, len(data))
+                        if bomb is not None:
+                            raise bomb
+                    self._add(tar, m, i)
+            if inflating is not None:
+                inflating.drain()
+        except _TAR_ERRORS as exc:
             raise ArchiveError(f"{filename}: not a readable tar archive ({exc})") from exc
-        for m in members:
-            name = _check_name(m.name)
-            if m.ischr() or m.isblk() or m.isfifo():
-                raise ArchiveError(f"{filename}: device or fifo member {m.name!r}")
-            # A later entry replaces an earlier one of the same name, as on extraction.
-            self._files.pop(name, None)
-            self._links.pop(name, None)
-            if m.issym() or m.islnk():
-                self._links[name] = None  # never followed, never read
-            elif m.isfile():  # (tarfile itself refuses a member cut short by the stream's end)
-                self._files[name] = m
+
+    def _open(self) -> tuple[tarfile.TarFile, _Inflating | None]:
+        dec = _decompressor(self._data)
+        inflating = None if dec is None else _Inflating(self._data, self.filename, dec)
+        fileobj = io.BytesIO(self._data) if inflating is None else inflating
+        return tarfile.open(fileobj=fileobj, mode="r|", bufsize=_STREAM_BUF), inflating
+
+    def _add(self, tar: tarfile.TarFile, m: tarfile.TarInfo, index: int) -> None:
+        name = _check_name(m.name)
+        if m.ischr() or m.isblk() or m.isfifo():
+            raise ArchiveError(f"{self.filename}: device or fifo member {m.name!r}")
+        # A later entry replaces an earlier one of the same name, as on extraction.
+        self._files.pop(name, None)
+        self._links.pop(name, None)
+        self._kept.pop(name, None)
+        if m.issym() or m.islnk():
+            self._links[name] = None  # never followed, never read
+        elif m.isfile():  # (tarfile itself refuses a member cut short by the stream's end)
+            self._files[name] = index
+            if _retained(name):
+                self._kept[name] = self._member_bytes(tar, m)
 
     def names(self) -> list[str]:
         return list(self._files)
@@ -146,13 +238,27 @@ class TarTree(Tree):
         return list(self._links)
 
     def read(self, name: str) -> bytes:
+        index = self._files[name]
+        kept = self._kept.get(name)
+        if kept is not None:
+            return kept[:MAX_MEMBER]
+        # Not kept (no scan reads such a member): stream again up to it.
         try:
-            fh = self._tar.extractfile(self._files[name])
-            if fh is None:
-                raise ArchiveError(f"{self.filename}: cannot read {name}")
-            return fh.read(MAX_MEMBER)
-        except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+            stream, _ = self._open()
+            with stream as tar:
+                for i, m in enumerate(tar):
+                    if i == index:
+                        return self._member_bytes(tar, m)
+        except _TAR_ERRORS as exc:
             raise ArchiveError(f"{self.filename}: cannot read {name} ({exc})") from exc
+        raise ArchiveError(f"{self.filename}: cannot read {name} (gone on a second pass)")
+
+    def _member_bytes(self, tar: tarfile.TarFile, m: tarfile.TarInfo) -> bytes:
+        """The first MAX_MEMBER bytes of the member a stream is at (stream mode reads no other)."""
+        fh = tar.extractfile(m)
+        if fh is None:
+            raise ArchiveError(f"{self.filename}: cannot read {m.name}")
+        return fh.read(min(m.size, MAX_MEMBER))  # read(n) allocates n bytes up front
 
 
 #: What zipfile raises on hostile or corrupt input (measured by fuzzing):

@@ -16,14 +16,17 @@ import random
 import stat
 import struct
 import tarfile
+import tracemalloc
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from mphunter_gate import archive
+from mphunter_gate import archive, install_time
 from mphunter_gate.archive import DirTree, TarTree, ZipTree, decode, open_tree
 from mphunter_gate.errors import ArchiveError
+from mphunter_gate.metadata import metadata_from_sdist
 
 SETUP = b"from setuptools import setup\nsetup(name='demo')\n"
 
@@ -160,6 +163,142 @@ def test_zip_that_understates_its_size_never_yields_more() -> None:
     tree = open_tree(bytes(data), "a.zip")
     with pytest.raises(ArchiveError):
         tree.read("a/setup.py")
+
+
+# -- streaming: only what a scan reads is kept -----------------------------------------------
+
+
+def _traced(build: Callable[[], object]) -> tuple[object, int, int]:
+    """What `build` returns, the peak of Python memory while it ran, and what it still holds."""
+    tracemalloc.start()
+    try:
+        result = build()
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return result, peak, held
+
+
+@pytest.mark.parametrize("compress", ["", "gz"])
+def test_big_data_member_is_streamed_past_not_held(compress: str) -> None:
+    blob = random.Random(7).randbytes(16 << 20)  # incompressible: the ratio cap stays quiet
+    data = _tar([("a-1.0/setup.py", SETUP), ("a-1.0/blob.bin", blob)], compress)
+    tree, peak, held = _traced(lambda: open_tree(data, f"a-1.0.tar.{compress or 'x'}"))
+    assert isinstance(tree, TarTree)
+    assert sorted(tree.names()) == ["a-1.0/blob.bin", "a-1.0/setup.py"]
+    assert peak < 2 << 20  # the inflated tar is 16+ MiB
+    assert held < 1 << 20
+
+
+@pytest.mark.parametrize("compress", ["", "gz", "bz2"])
+def test_member_not_kept_is_read_by_a_second_pass(compress: str) -> None:
+    blob = random.Random(8).randbytes(archive.MAX_MEMBER + 4096)
+    data = _tar(
+        [
+            ("a-1.0/blob.bin", b"an earlier entry of the same name\n"),
+            ("a-1.0/setup.py", SETUP),
+            ("a-1.0/blob.bin", blob),
+            ("a-1.0/README.rst", b"Demo\n"),
+        ],
+        compress,
+    )
+    tree = open_tree(data, f"a-1.0.tar.{compress or 'x'}")
+    assert tree.read("a-1.0/blob.bin") == blob[: archive.MAX_MEMBER]  # the later entry, capped
+    assert tree.read("a-1.0/README.rst") == b"Demo\n"
+    assert tree.read("a-1.0/setup.py") == SETUP
+
+
+def _count_passes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the streaming passes TarTrees make over their archives."""
+    passes: list[int] = []
+    real_open = TarTree._open
+
+    def counting(self: TarTree) -> tuple[tarfile.TarFile, object]:
+        passes.append(1)
+        return real_open(self)
+
+    monkeypatch.setattr(TarTree, "_open", counting)
+    return passes
+
+
+def test_py_member_is_kept_so_reading_it_takes_no_second_pass(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    passes = _count_passes(monkeypatch)
+    data = _tar([("a-1.0/setup.py", SETUP), ("a-1.0/data.bin", b"\x00\x01" * 1000)], "gz")
+    tree = open_tree(data, "a-1.0.tar.gz")
+    assert len(passes) == 1
+    assert tree.read("a-1.0/setup.py") == SETUP
+    assert len(passes) == 1
+    assert tree.read("a-1.0/data.bin") == b"\x00\x01" * 1000
+    assert len(passes) == 2  # the control: a member that is not kept costs a pass
+
+
+def test_every_file_a_scan_reads_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """install_time.select and metadata_from_sdist on an sdist read nothing by a second pass."""
+    sdist = _tar(
+        [
+            (
+                "demo-1.0/PKG-INFO",
+                b"Metadata-Version: 1.0\nName: demo\nVersion: 1.0\nRequires-Python: >=3.8\n",
+            ),
+            (
+                "demo-1.0/pyproject.toml",
+                b'[build-system]\nbackend-path = ["_build"]\nbuild-backend = "backend"\n',
+            ),
+            ("demo-1.0/setup.cfg", b"[options]\ninstall_requires =\n    six\n"),
+            ("demo-1.0/setup.py", b"import helper\nsetup(extras_require={'cli': ['click']})\n"),
+            ("demo-1.0/helper.py", b"X = 1\n"),
+            ("demo-1.0/_build/backend.py", b"def build_sdist(d): pass\n"),
+            ("demo-1.0/demo/__init__.py", b"from . import core\n"),
+            ("demo-1.0/demo/core.py", b"Y = 2\n"),
+            ("demo-1.0/demo-hook.pth", b"import os\n"),
+            ("demo-1.0/demo/table.bin", random.Random(9).randbytes(64 << 10)),
+            ("demo-1.0/README.txt", b"Demo\n"),
+        ],
+        "gz",
+    )
+    passes = _count_passes(monkeypatch)
+    meta = metadata_from_sdist(sdist, "demo-1.0.tar.gz")
+    # PKG-INFO (Requires-Python), setup.cfg (six) and setup.py (the extra) were all read
+    assert meta.requires_python == ">=3.8"
+    assert meta.requires_dist == ("six", 'click; extra == "cli"')
+    assert len(passes) == 1
+    scripts = install_time.select(open_tree(sdist, "demo-1.0.tar.gz"))
+    assert {s.path for s in scripts} == {
+        "demo-1.0/setup.py",
+        "demo-1.0/helper.py",
+        "demo-1.0/_build/backend.py",
+        "demo-1.0/demo/__init__.py",
+        "demo-1.0/demo/core.py",
+        "demo-1.0/demo-hook.pth",
+    }
+    assert len(passes) == 2  # one per tree: construction only
+
+
+@pytest.mark.parametrize("compress", ["", "gz"])
+def test_truncated_inside_a_member_not_kept_is_archive_error(compress: str) -> None:
+    raw = _tar([("a/setup.py", SETUP), ("a/data.bin", b"d" * 50_000), ("a/z.py", SETUP)])
+    cut = raw[: raw.index(b"d" * 100) + 20_000]
+    data = {"": cut, "gz": gzip.compress(cut, mtime=0)}[compress]
+    with pytest.raises(ArchiveError):
+        open_tree(data, f"a.tar.{compress or 'x'}")
+
+
+def test_bomb_after_the_end_of_the_tar_is_refused_a_chunk_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Zeros past the tar's end marker, inside the same compressed stream, still count."""
+    monkeypatch.setattr(archive, "MAX_UNPACKED", 8 << 20)
+    bomb = gzip.compress(_tar([("a-1.0/setup.py", SETUP)]) + b"\0" * (32 << 20), mtime=0)
+    assert len(bomb) < 64 << 10
+
+    def build() -> None:
+        with pytest.raises(ArchiveError, match="bomb"):
+            open_tree(bomb, "a-1.0.tar.gz")
+
+    _, peak, _ = _traced(build)
+    assert peak < 2 << 20  # inflating the whole stream at once held the full 8 MiB cap
 
 
 # -- escaping names, links, devices ----------------------------------------------------------
