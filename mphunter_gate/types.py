@@ -192,6 +192,8 @@ class ScriptAnalysis:
     decoded: tuple[Decoded, ...] = ()
     error: str | None = None
     indicators: tuple[Indicator, ...] = ()
+    #: The walk stopped at its size or time budget: the sequences are a prefix.
+    truncated: bool = False
 
     @property
     def calls(self) -> tuple[ApiCall, ...]:

@@ -31,7 +31,7 @@ from mphunter_gate.types import (
 
 log = logging.getLogger(__name__)
 #: Bump when the stored shape changes; old entries then read as misses.
-FORMAT = 2
+FORMAT = 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +52,7 @@ def _analysis_to_json(a: ScriptAnalysis) -> dict[str, Any]:
         "decoded": [dataclasses.asdict(d) for d in a.decoded],
         "error": a.error,
         "indicators": [dataclasses.asdict(i) for i in a.indicators],
+        "truncated": a.truncated,
     }
 
 
@@ -64,6 +65,7 @@ def _analysis_from_json(d: dict[str, Any]) -> ScriptAnalysis:
         decoded=tuple(Decoded(**x) for x in d["decoded"]),
         error=d["error"],
         indicators=tuple(Indicator(**i) for i in d["indicators"]),
+        truncated=bool(d["truncated"]),
     )
 
 

@@ -27,6 +27,7 @@ def _judged() -> Judged:
         sequences=(seq, seq[::-1]),
         decoded=(Decoded("pkg-1.0/setup.py", 3, "base64", "echo hi"),),
         indicators=(Indicator("shell_interpreter", "pkg-1.0/setup.py", 12, "powershell"),),
+        truncated=True,
     )
     score = ScriptScore(
         "pkg-1.0/setup.py",

@@ -60,6 +60,7 @@ class _Result:
     parse: ParseMode
     sequences: tuple[tuple[ApiCall, ...], ...]
     error: str | None = None
+    truncated: bool = False
 
 
 def _code_size(text: str) -> int:
@@ -134,8 +135,8 @@ def analyse_text(
             )
             dfs, bfs = walker.sequences()
             if walker.truncated:
-                log.warning("%s: sequence truncated (size or time budget)", path)
-            return _Result(ParseMode.AST, (dfs, bfs))
+                log.info("%s: sequence truncated (size or time budget)", path)
+            return _Result(ParseMode.AST, (dfs, bfs), truncated=walker.truncated)
         except RecursionError:
             del decoded[mark:]
             error = "RecursionError: tree too deep for the call-graph pass"
@@ -206,4 +207,5 @@ def analyse(
         decoded=found,
         error=result.error,
         indicators=indicators.find(text, script.path, found),
+        truncated=result.truncated,
     )

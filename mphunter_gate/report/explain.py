@@ -142,6 +142,10 @@ def explain(finding: Finding, *, max_evidence: int = 8, max_decoded: int = 5) ->
         f"{a.path}: {a.parse.value}" + (f" ({a.error})" if a.error else "")
         for a in finding.analyses
         if a.parse.value != "ast"
+    ) + tuple(
+        f"{a.path}: walk stopped at its size or time budget; scored on what it reached"
+        for a in finding.analyses
+        if a.truncated
     )
     return Explanation(
         evidence=ranked_calls(finding)[:max_evidence],

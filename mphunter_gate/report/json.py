@@ -50,6 +50,7 @@ def _file(path: str, analysis: ScriptAnalysis | None, score: ScriptScore | None)
         "kind": analysis.kind.value if analysis is not None else None,
         "parse": analysis.parse.value if analysis is not None else None,
         "error": analysis.error if analysis is not None else None,
+        "truncated": analysis.truncated if analysis is not None else None,
         "score": score.score if score is not None else None,
         "outlierness": score.outlierness if score is not None else None,
         "benign_distance": score.benign_distance if score is not None else None,

@@ -78,3 +78,8 @@ def test_exponential_inlining_is_bounded() -> None:
     a = run("\n".join(lines) + "\n")
     assert a.parse is ParseMode.AST
     assert 0 < len(a.sequences[0]) <= 20_000
+    assert a.truncated  # said in the result, so a report can say the score saw a prefix
+
+
+def test_an_ordinary_script_is_not_truncated() -> None:
+    assert not run("import os\nos.getpid()\n").truncated

@@ -45,6 +45,13 @@ def test_evidence_puts_sensitive_calls_of_the_worst_script_first() -> None:
     assert ex.parse_problems == ("evilpkg/__init__.py: tokens (invalid syntax)",)
 
 
+def test_a_truncated_walk_is_a_parse_problem() -> None:
+    finding = failing_finding()
+    cut = replace(finding.analyses[0], truncated=True)
+    ex = explain(replace(finding, analyses=(cut, *finding.analyses[1:])))
+    assert f"{cut.path}: walk stopped at its size or time budget" in " | ".join(ex.parse_problems)
+
+
 def test_evidence_is_bounded() -> None:
     assert len(explain(failing_finding(), max_evidence=2).evidence) == 2
 
