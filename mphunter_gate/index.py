@@ -27,7 +27,6 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from html.parser import HTMLParser
-from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
@@ -52,6 +51,8 @@ _ACCEPT = f"{_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01
 PAGE_TTL = 3600.0
 #: Largest distribution file we download. Bigger files are reported, not read.
 MAX_DOWNLOAD = 200 * 1024 * 1024
+#: Bytes of downloaded artifacts `fetch_many` holds ahead of its caller (by index sizes).
+MAX_WINDOW_BYTES = 64 * 1024 * 1024
 #: Longest wait a server's Retry-After can impose before one retry.
 MAX_RETRY_AFTER = 30.0
 #: A file's bytes are hashed as served: never let a transfer encoding rewrite them.
@@ -450,9 +451,10 @@ class Index:
         """Download several files concurrently, yielding each in order; a failure
         is yielded in place, not raised.
 
-        At most `2 * workers` downloads are held at once: the caller scores one
-        artifact while the next ones arrive, and a project with a hundred large
-        wheels never has them all in memory together.
+        The caller scores one artifact while the next ones arrive, but a
+        project with a hundred large wheels must never have them all in memory
+        together: at most `2 * workers` files and, by the index's sizes, at
+        most MAX_WINDOW_BYTES are held ahead of the caller (always at least one).
         """
 
         def one(f: DistFile) -> bytes | PackageIndexError:
@@ -465,18 +467,30 @@ class Index:
             yield from (one(f) for f in files)
             return
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            pending: deque[Future[bytes | PackageIndexError]] = deque()
-            todo = iter(files)
+            pending: deque[tuple[int, Future[bytes | PackageIndexError]]] = deque()
+            todo = deque(files)
+            held = 0
+
+            def refill() -> None:
+                nonlocal held
+                while todo and len(pending) < 2 * workers:
+                    size = todo[0].size or 0
+                    if pending and held + size > MAX_WINDOW_BYTES:
+                        return
+                    f = todo.popleft()
+                    held += size
+                    pending.append((size, pool.submit(one, f)))
+
             try:
-                for f in islice(todo, 2 * workers):
-                    pending.append(pool.submit(one, f))
+                refill()
                 while pending:
-                    result = pending.popleft().result()
-                    for f in islice(todo, 1):
-                        pending.append(pool.submit(one, f))
+                    size, future = pending.popleft()
+                    result = future.result()
+                    held -= size
+                    refill()
                     yield result
             finally:
-                for future in pending:
+                for _, future in pending:
                     future.cancel()
 
     def fetch_range(self, url: str, start: int, end: int | None = None) -> bytes:

@@ -448,6 +448,31 @@ def test_fetch_many_holds_a_bounded_window(fake: FakeIndex, tmp_path: Path) -> N
     assert len(fetched) == 20
 
 
+def test_fetch_many_window_is_bounded_by_bytes(
+    fake: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mphunter_gate import index as index_module
+
+    monkeypatch.setattr(index_module, "MAX_WINDOW_BYTES", 100)
+    files = [
+        DistFile(f"b{i}-1.tar.gz", fake.add(f"/f/b{i}", b"x" * 60), None, FileKind.SDIST, size=60)
+        for i in range(6)
+    ]
+    index = _index(fake.simple, tmp_path)
+    fetched: list[str] = []
+    real_fetch = index.fetch
+
+    def counting(f: DistFile, **kw: Any) -> bytes:
+        fetched.append(f.filename)
+        return real_fetch(f, **kw)
+
+    index.fetch = counting  # type: ignore[method-assign]
+    stream = index.fetch_many(files, workers=4)
+    assert next(stream) == b"x" * 60
+    assert len(fetched) <= 2  # 60 + 60 > 100: one ahead at most, not 2 * workers
+    assert len(list(stream)) == 5
+
+
 # -- range requests -----------------------------------------------------------------------
 
 
