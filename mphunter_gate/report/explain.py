@@ -60,14 +60,22 @@ def sensitive_prefixes() -> tuple[str, ...]:
 
 def is_sensitive(api: str, prefixes: tuple[str, ...] | None = None) -> bool:
     """Whether `api` is, or lives under, one of the sensitive prefixes."""
+    if prefixes is None:
+        return _is_sensitive_default(api)
     names = [api]
     if api.startswith("builtins."):
         names.append(api[len("builtins.") :])
-    for prefix in prefixes if prefixes is not None else sensitive_prefixes():
+    for prefix in prefixes:
         for name in names:
             if name == prefix or name.startswith(prefix + "."):
                 return True
     return False
+
+
+@functools.lru_cache(maxsize=100_000)
+def _is_sensitive_default(api: str) -> bool:
+    """Memoised: a report asks this for every call site of every package."""
+    return is_sensitive(api, sensitive_prefixes())
 
 
 @dataclass(frozen=True)
