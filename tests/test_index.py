@@ -426,11 +426,8 @@ def test_fetch_many_returns_failures_in_place(fake: FakeIndex, tmp_path: Path) -
     assert "hash mismatch" in str(out[2])
 
 
-def test_fetch_many_holds_a_bounded_window(fake: FakeIndex, tmp_path: Path) -> None:
-    files = [
-        DistFile(f"p{i}-1.tar.gz", fake.add(f"/f/p{i}", b"%d" % i), None, FileKind.SDIST)
-        for i in range(20)
-    ]
+def _counting_index(fake: FakeIndex, tmp_path: Path) -> tuple[Index, list[str]]:
+    """An index that records the name of every file it downloads."""
     index = _index(fake.simple, tmp_path)
     fetched: list[str] = []
     real_fetch = index.fetch
@@ -440,6 +437,15 @@ def test_fetch_many_holds_a_bounded_window(fake: FakeIndex, tmp_path: Path) -> N
         return real_fetch(f, **kw)
 
     index.fetch = counting  # type: ignore[method-assign]
+    return index, fetched
+
+
+def test_fetch_many_holds_a_bounded_window(fake: FakeIndex, tmp_path: Path) -> None:
+    files = [
+        DistFile(f"p{i}-1.tar.gz", fake.add(f"/f/p{i}", b"%d" % i), None, FileKind.SDIST)
+        for i in range(20)
+    ]
+    index, fetched = _counting_index(fake, tmp_path)
     stream = index.fetch_many(files, workers=2)
     first = next(stream)
     assert first == b"0"
@@ -458,15 +464,7 @@ def test_fetch_many_window_is_bounded_by_bytes(
         DistFile(f"b{i}-1.tar.gz", fake.add(f"/f/b{i}", b"x" * 60), None, FileKind.SDIST, size=60)
         for i in range(6)
     ]
-    index = _index(fake.simple, tmp_path)
-    fetched: list[str] = []
-    real_fetch = index.fetch
-
-    def counting(f: DistFile, **kw: Any) -> bytes:
-        fetched.append(f.filename)
-        return real_fetch(f, **kw)
-
-    index.fetch = counting  # type: ignore[method-assign]
+    index, fetched = _counting_index(fake, tmp_path)
     stream = index.fetch_many(files, workers=4)
     assert next(stream) == b"x" * 60
     assert len(fetched) <= 2  # 60 + 60 > 100: one ahead at most, not 2 * workers
