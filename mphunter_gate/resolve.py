@@ -298,6 +298,18 @@ def _sdist_version(filename: str, name: NormalizedName) -> Version | None:
     return None
 
 
+def _by_version(
+    files: Iterable[DistFile], name: NormalizedName
+) -> dict[Version, tuple[DistFile, ...]]:
+    """A project's files grouped by release (files whose name we cannot parse skipped)."""
+    grouped: dict[Version, list[DistFile]] = {}
+    for file in files:
+        version = _file_version(file, name)
+        if version is not None:
+            grouped.setdefault(version, []).append(file)
+    return {v: tuple(fs) for v, fs in grouped.items()}
+
+
 def _file_version(file: DistFile, name: NormalizedName) -> Version | None:
     if file.kind is FileKind.WHEEL:
         parsed = _wheel_name_version(file.filename)
@@ -441,12 +453,8 @@ class _Provider(AbstractProvider["_Req", "_Candidate", str]):
     def releases(self, name: NormalizedName) -> dict[Version, tuple[DistFile, ...]]:
         """All releases of `name` on the index, by version (files we cannot parse skipped)."""
         if name not in self._releases:
-            by_version: dict[Version, list[DistFile]] = {}
-            for file in _project_files(self.index, name, self.offline_gaps):
-                version = _file_version(file, name)
-                if version is not None:
-                    by_version.setdefault(version, []).append(file)
-            self._releases[name] = {v: tuple(fs) for v, fs in by_version.items()}
+            by_version = _by_version(_project_files(self.index, name, self.offline_gaps), name)
+            self._releases[name] = by_version
             self._ordered[name] = sorted(by_version, reverse=True)
         return self._releases[name]
 
@@ -495,15 +503,15 @@ class _Prefetch:
 
     def _fetch(self, name: NormalizedName, spec: SpecifierSet) -> None:
         try:
-            by_version: dict[Version, list[DistFile]] = {}
-            for file in self.index.project_files(name):
-                version = _file_version(file, name)
-                if version is not None and not file.yanked and self.target.supports_file(file):
-                    by_version.setdefault(version, []).append(file)
-            fitting = [v for v in by_version if not v.is_prerelease and spec.contains(v)]
+            usable = {
+                v: [f for f in files if not f.yanked and self.target.supports_file(f)]
+                for v, files in _by_version(self.index.project_files(name), name).items()
+            }
+            fitting = [
+                v for v, fs in usable.items() if fs and not v.is_prerelease and spec.contains(v)
+            ]
             if fitting:
-                files = by_version[max(fitting)]
-                self.reader.for_release(files, preferred=self.target.supports_file)
+                self.reader.for_release(usable[max(fitting)], preferred=self.target.supports_file)
         except Exception as exc:  # a guess: the resolver meets and reports real failures
             log.debug("prefetch of %s failed: %s", name, exc)
 
