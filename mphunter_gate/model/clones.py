@@ -64,6 +64,7 @@ class _BenignIndex:
                 if df[t] <= RARE_DF:
                     self.postings[t].append(j)
         self._indicators: dict[int, frozenset[str]] = {}
+        self._sensitive: dict[int, Counter[str]] = {}
 
     def candidates(self, tokens: tuple[str, ...]) -> list[int]:
         exact = self.exact.get(tokens)
@@ -73,10 +74,23 @@ class _BenignIndex:
         near = [j for j, _ in shared.most_common(CANDIDATES)]
         return [exact, *near] if exact is not None else near
 
+    def sensitive(self, j: int) -> Counter[str]:
+        """Behaviour-category calls of benign script j, computed once (it is
+        a candidate for many malicious scripts)."""
+        if j not in self._sensitive:
+            self._sensitive[j] = _sensitive(self.docs[j].tokens)
+        return self._sensitive[j]
+
     def indicators(self, j: int) -> frozenset[str]:
         if j not in self._indicators:
             self._indicators[j] = _indicators(self.docs[j])
         return self._indicators[j]
+
+
+def _sensitive(tokens: tuple[str, ...]) -> Counter[str]:
+    """How often each behaviour-category API (process, network, decode, ...) is called."""
+    rules = load_rules()
+    return Counter(t for t in tokens if rules.categories_of(t))
 
 
 def _similar(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -96,20 +110,14 @@ def drop_benign_clones(
     malicious: Sequence[TrainingDoc], benign: Sequence[TrainingDoc]
 ) -> tuple[list[TrainingDoc], int]:
     """`malicious` without its benign clones (see the module docstring), and how many left."""
-    rules = load_rules()
-
-    def sensitive(tokens: tuple[str, ...]) -> Counter[str]:
-        return Counter(t for t in tokens if rules.categories_of(t))
-
     index = _BenignIndex(benign)
     kept = []
     for d in malicious:
         clone = False
         if d.tokens:
-            mine = sensitive(d.tokens)
+            mine = _sensitive(d.tokens)
             for j in index.candidates(d.tokens):
-                b = index.docs[j]
-                if not mine - sensitive(b.tokens) and _similar(b.tokens, d.tokens):
+                if not mine - index.sensitive(j) and _similar(index.docs[j].tokens, d.tokens):
                     clone = _indicators(d) <= index.indicators(j)
                     if clone:
                         break
