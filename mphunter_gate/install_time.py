@@ -178,12 +178,83 @@ def _backend_files(p: _Picker) -> list[tuple[str, str]]:
     return out
 
 
+def _literal_str(node: ast.expr | None) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _literal_strings(node: ast.expr) -> list[str]:
+    items = node.elts if isinstance(node, ast.List | ast.Tuple) else []
+    return [v for v in map(_literal_str, items) if v is not None]
+
+
+def _setup_py_modules(text: str) -> tuple[list[str], str]:
+    """`py_modules` and the root `package_dir` of a literal `setup(...)` call."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return [], ""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        if "py_modules" not in keywords:
+            continue
+        pkg_dir = keywords.get("package_dir")
+        pairs = (
+            zip(pkg_dir.keys, pkg_dir.values, strict=True) if isinstance(pkg_dir, ast.Dict) else ()
+        )
+        folder = next((_literal_str(v) or "" for k, v in pairs if _literal_str(k) == ""), "")
+        return _literal_strings(keywords["py_modules"]), folder
+    return [], ""
+
+
+def _declared_modules(p: _Picker) -> list[tuple[str, str]]:
+    """Top-level single-file modules a package declares (`py_modules`), with
+    the folder they are imported from.
+
+    Such a module is its distribution's import-time entry point, as a
+    package's `__init__.py` is, but no `__init__.py` marks it: it is named
+    in setup.py's `setup(py_modules=[...])` or in pyproject.toml's
+    `[tool.setuptools] py-modules`. Both are read as literals.
+    """
+    declared: list[tuple[str, str]] = []
+    setup = p.root + "setup.py"
+    if setup in p.picked:
+        try:
+            names, folder = _setup_py_modules(p.text(setup))
+        except ArchiveError:
+            names, folder = [], ""
+        declared += [(n, folder) for n in names]
+    pyproject = p.root + "pyproject.toml"
+    if pyproject in p.files:
+        try:
+            tool = tomllib.loads(p.text(pyproject)).get("tool", {}).get("setuptools", {})
+        except (tomllib.TOMLDecodeError, ArchiveError, AttributeError):
+            tool = {}
+        names = tool.get("py-modules", []) if isinstance(tool, dict) else []
+        dirs = tool.get("package-dir", {}) if isinstance(tool, dict) else {}
+        folder = dirs.get("", "") if isinstance(dirs, dict) else ""
+        if isinstance(names, list) and isinstance(folder, str):
+            declared += [(n, folder) for n in names if isinstance(n, str)]
+    out = []
+    for name, folder in declared:
+        if not name.isidentifier():
+            continue
+        base = posixpath.normpath(posixpath.join(p.root, folder)) if folder else p.root
+        f = posixpath.join(base, name + ".py")
+        p.refuse_link(f)
+        if f in p.files:
+            out.append((f, base))
+    return out
+
+
 def select(tree: Tree, mode: str = "all_files") -> tuple[Script, ...]:
     """The install- and import-time scripts of a package, setup.py first.
 
     `mode` is the seed's `file_search_mode`: `setup_only` reads only the
     top-level setup.py; `all_files` adds backends, `.pth`, top-level
-    package `__init__.py` and the modules they import.
+    package `__init__.py`, declared single-file modules (`py_modules`) and
+    the modules they import.
     """
     p = _Picker(tree)
     setup = p.root + "setup.py"
@@ -205,6 +276,9 @@ def select(tree: Tree, mode: str = "all_files") -> tuple[Script, ...]:
             p.follow_imports(setup, p.root)
         for f, folder in backends:  # backend-path is on sys.path while it runs
             p.follow_imports(f, folder)
+        for f, base in _declared_modules(p):
+            p.add(f, ScriptKind.MODULE)
+            p.follow_imports(f, base)
         for base in (p.root, p.root + "src/"):
             for n in [*p.names, *p.links]:
                 rest = n[len(base) :] if n.startswith(base) else None

@@ -293,3 +293,37 @@ def test_link_elsewhere_is_harmless() -> None:
         ]
     )
     assert _picked(tree) == {"demo-1.0/setup.py": ScriptKind.SETUP}
+
+
+def test_declared_py_modules_are_import_time_entry_points(tmp_path: Path) -> None:
+    setup = (
+        "from setuptools import setup\n"
+        "setup(name='demo', py_modules=['demo', 'helper'], package_dir={'': 'src'})\n"
+    )
+    tree = _sdist(
+        tmp_path,
+        {
+            "setup.py": setup,
+            "src/demo.py": "from helper import beacon\n",
+            "src/helper.py": "def beacon(): pass\n",
+            "src/unrelated.py": "x = 1\n",
+            "conftest.py": "import os\n",
+        },
+    )
+    assert _picked(tree) == {
+        "demo-1.0/setup.py": ScriptKind.SETUP,
+        "demo-1.0/src/demo.py": ScriptKind.MODULE,
+        "demo-1.0/src/helper.py": ScriptKind.MODULE,
+    }
+
+
+def test_py_modules_from_pyproject_setuptools_table(tmp_path: Path) -> None:
+    pyproject = '[tool.setuptools]\npy-modules = ["demo"]\n'
+    tree = _sdist(tmp_path, {"pyproject.toml": pyproject, "demo.py": "import os\n"})
+    assert _picked(tree) == {"demo-1.0/demo.py": ScriptKind.MODULE}
+
+
+def test_py_modules_that_are_not_literals_are_not_guessed(tmp_path: Path) -> None:
+    setup = "from setuptools import setup\nMODS = find()\nsetup(name='demo', py_modules=MODS)\n"
+    tree = _sdist(tmp_path, {"setup.py": setup, "demo.py": "import os\n"})
+    assert _picked(tree) == {"demo-1.0/setup.py": ScriptKind.SETUP}
