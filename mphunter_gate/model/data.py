@@ -160,16 +160,17 @@ def refeaturize(
     re-analysed (with the APIEM priority); docs known only by their tokens
     (hand-built ones) get the behaviour of a token-only stand-in analysis."""
     from mphunter_gate.model.behaviour import behaviour, token_analysis
+    from mphunter_gate.model.pool import fork_map
 
-    out = []
-    for doc in docs:
+    def one(doc: TrainingDoc) -> tuple[tuple[str, ...], tuple[float, ...]]:
         if doc.script is not None and featurizer is not None:
-            toks, beh = featurizer(doc.script, priority)
-            out.append(replace(doc, tokens=toks, behaviour=beh))
-        else:
-            beh = behaviour(token_analysis(doc.id, doc.tokens)).values
-            out.append(replace(doc, behaviour=beh))
-    return out
+            return featurizer(doc.script, priority)
+        return doc.tokens, behaviour(token_analysis(doc.id, doc.tokens)).values
+
+    return [
+        replace(doc, tokens=toks, behaviour=beh)
+        for doc, (toks, beh) in zip(docs, fork_map(one, docs), strict=True)
+    ]
 
 
 def _make_docs(
@@ -177,15 +178,23 @@ def _make_docs(
     label: str,
     tokenizer: Tokenizer | None,
     priority: Priority | None,
-    seen: set[str],
-) -> Iterator[TrainingDoc]:
+) -> list[TrainingDoc]:
+    """One doc per distinct text, tokenised on every core (`pool.py`)."""
+    from mphunter_gate.model.pool import fork_map
+
+    seen: set[str] = set()
+    unique = []
     for doc_id, script, family in items:
         digest = hashlib.sha256(script.text.encode("utf-8", "replace")).hexdigest()
-        if digest in seen:
-            continue
-        seen.add(digest)
-        toks = tokenizer(script, priority) if tokenizer is not None else ()
-        yield TrainingDoc(id=doc_id, tokens=toks, family=family, label=label, script=script)
+        if digest not in seen:
+            seen.add(digest)
+            unique.append((doc_id, script, family))
+    scripts = [script for _, script, _ in unique]
+    toks = fork_map(lambda s: tokenizer(s, priority), scripts) if tokenizer else [()] * len(scripts)
+    return [
+        TrainingDoc(id=doc_id, tokens=t, family=family, label=label, script=script)
+        for (doc_id, script, family), t in zip(unique, toks, strict=True)
+    ]
 
 
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -270,7 +279,7 @@ def load_malicious(
     """Malicious TrainingDocs, deduplicated by text, analysed without running anything."""
     tok = tokenizer if tokenizer is not None else analysis_tokenizer(prefix_len)
     items = malicious_scripts(tar_path, jsonl_path, samples=samples)
-    docs = list(_make_docs(items, MALICIOUS, tok, priority, set()))
+    docs = _make_docs(items, MALICIOUS, tok, priority)
     log.info("malicious: %d scripts (%d after dedup)", len(items), len(docs))
     return docs
 
@@ -318,6 +327,6 @@ def load_benign(
     """Benign TrainingDocs from the corpus directory, deduplicated by text."""
     tok = tokenizer if tokenizer is not None else analysis_tokenizer(prefix_len)
     items = benign_scripts(corpus_dir, limit=limit)
-    docs = list(_make_docs(items, BENIGN, tok, priority, set()))
+    docs = _make_docs(items, BENIGN, tok, priority)
     log.info("benign: %d scripts (%d after dedup)", len(items), len(docs))
     return docs
