@@ -156,7 +156,7 @@ class Decoded:
 
     file: str
     line: int
-    method: str  # e.g. "base64", "hex", "zlib+base64", "chr-join"
+    method: str  # e.g. "base64", "hex", "zlib+base64", "chr-join", "chr-join+builtin-repr"
     preview: str  # the first characters of the decoded text, control chars stripped
 
 

@@ -13,7 +13,12 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
-from mphunter_gate.analysis.names import Scope, import_bindings, plain_import_bindings
+from mphunter_gate.analysis.names import (
+    Scope,
+    import_bindings,
+    plain_import_bindings,
+    rebound_names,
+)
 
 MODULE = "<module>"
 
@@ -56,6 +61,22 @@ class Program:
     assigns: dict[str, ast.expr] = field(default_factory=dict)
     #: id() of each ClassDef node -> its qualname, so a walk can enter the class body.
     class_nodes: dict[int, str] = field(default_factory=dict)
+    #: The parsed module; None when the token pass builds the program one line at a time.
+    tree: ast.Module | None = None
+    _rebound: frozenset[str] | None = field(default=None, init=False, repr=False)
+    _scanned: bool = field(default=False, init=False, repr=False)
+
+    def rebinds(self, name: str) -> bool:
+        """Whether the script may bind `name` somewhere (so a builtin of that name is unknown).
+
+        Always True without a whole tree (a line seen alone says nothing about the
+        others) or after a star import. The whole tree is scanned once, on first use:
+        most scripts never ask, and the ones that do ask many times.
+        """
+        if not self._scanned:
+            self._rebound = rebound_names(self.tree.body) if self.tree is not None else None
+            self._scanned = True
+        return self._rebound is None or name in self._rebound
 
     def find_method(self, class_qn: str, name: str) -> str | None:
         """The method `name` as seen from class `class_qn`, following local bases."""
@@ -118,7 +139,7 @@ def _local_class(scope: Scope, node: ast.expr) -> str | None:
 def collect(tree: ast.Module) -> Program:
     """Build the program's scopes and definitions (pass 1; nothing is resolved yet)."""
     module = Scope("module", MODULE, None)
-    program = Program({}, {}, module)
+    program = Program({}, {}, module, tree=tree)
     program.functions[MODULE] = FunctionInfo(MODULE, tree.body, module, 1)
     _Collector(program).body(tree.body, module, MODULE)
     return program

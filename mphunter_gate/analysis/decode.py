@@ -8,6 +8,13 @@ fixed table of decoders, and nothing else: no name is ever looked up in a real
 namespace, nothing is imported or run, every value and decompression output is
 size-capped. Each decoder is one entry in `DECODERS`, so adding a rule is
 adding a line.
+
+Some families spell even the decoder's name: `getattr(__builtins__,
+oct.__str__()[-3] + hex.__str__()[-4] + copyright.__str__()[4])` is `chr`,
+picked out of the reprs of builtins. Those reprs are fixed text
+(`BUILTIN_REPRS`), so indexing them is as static as indexing a literal, as
+long as the script never rebinds the name (the evaluator is told through
+`rebinds`).
 """
 
 from __future__ import annotations
@@ -15,25 +22,75 @@ from __future__ import annotations
 import ast
 import base64
 import binascii
+import builtins
 import bz2
 import codecs
 import lzma
+import types
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from mphunter_gate.analysis import limits
+from mphunter_gate.analysis.names import BUILTIN_NAMES
 
 Data = str | bytes | int | list
 
 
 @dataclass(frozen=True, slots=True)
 class Value:
-    """A statically known value, how it was obtained, and where its literal sits."""
+    """A statically known value, how it was obtained, and where its literal sits.
+
+    `prefix_only` marks a string of which only the start is known: `str(copyright)`
+    differs between Python builds, but always starts with "Copyright ". Such a value
+    may only be indexed or sliced inside that start; `Evaluator.eval` never returns
+    one, so no other operation (concatenation, a negative index, a decoder) can
+    turn a guess into a wrong "decoded" string.
+    """
 
     data: Data
     method: str  # decoders applied, outermost first ("zlib+base64"); "" for a plain literal
     line: int
+    prefix_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Builtin:
+    """A builtin fetched by name (`getattr(__builtins__, 'chr')`), and how the name was spelled."""
+
+    name: str
+    method: str
+
+
+def _builtin_reprs() -> dict[str, str]:
+    """`str(NAME)` for each builtin function and class, from our own interpreter's `builtins`.
+
+    Only the type of each attribute is read (nothing is called): a builtin function's
+    str() is '<built-in function NAME>', a builtin class's "<class 'NAME'>". Aliases
+    whose str() names another object (`IOError` is `OSError`) are left out.
+    """
+    out: dict[str, str] = {}
+    for name in dir(builtins):
+        obj = getattr(builtins, name)
+        if isinstance(obj, types.BuiltinFunctionType) and obj.__name__ == name:
+            out[name] = f"<built-in function {name}>"
+        elif isinstance(obj, type) and obj.__module__ == "builtins" and obj.__name__ == name:
+            out[name] = f"<class '{name}'>"
+    return out
+
+
+#: str() of the builtin functions and classes, which every CPython 3 build agrees on.
+BUILTIN_REPRS: dict[str, str] = _builtin_reprs()
+#: The site module's `copyright` and `credits` print build-dependent text (the years, the
+#: interpreter: PyPy's starts "Copyright 2003"); only these starts are the same everywhere.
+#: `license` prints either a prompt or a URL depending on whether LICENSE is installed, so
+#: nothing of it is known.
+BUILTIN_REPR_PREFIXES: dict[str, str] = {
+    "copyright": "Copyright ",
+    "credits": "    Thanks to CWI, CNRI, BeOpen",
+}
+#: What a string spelled out of builtin reprs is recorded as (joined into the method chain).
+BUILTIN_REPR = "builtin-repr"
 
 
 def _as_bytes(data: Data) -> bytes | None:
@@ -149,20 +206,25 @@ class Evaluator:
 
     `resolve` maps a call's function expression to its full API name (so that
     `from base64 import b64decode as d; d(...)` is recognised); `lookup` gives
-    the known value of a variable. Returns None for anything it cannot prove.
+    the known value of a variable; `rebinds` says whether the script may bind a
+    name anywhere (the default, "always", keeps builtins' reprs unknown). Returns
+    None for anything it cannot prove.
     """
 
     def __init__(
         self,
         resolve: Callable[[ast.expr], str | None],
         lookup: Callable[[str], Value | None],
+        rebinds: Callable[[str], bool] = lambda name: True,
     ) -> None:
         self._resolve = resolve
         self._lookup = lookup
+        self._rebinds = rebinds
         self._locals: dict[str, Value] = {}
         self._depth = 0
 
-    def eval(self, node: ast.expr) -> Value | None:
+    def eval(self, node: ast.expr, *, prefix_ok: bool = False) -> Value | None:
+        """The value of `node`, or None; `prefix_ok` (for subscripts only) admits prefixes."""
         if self._depth > _MAX_EVAL_DEPTH:
             return None
         self._depth += 1
@@ -170,9 +232,86 @@ class Evaluator:
             value = self._eval(node)
         finally:
             self._depth -= 1
-        if value is not None and _size(value.data) > limits.MAX_VALUE_CHARS:
+        if value is None or (value.prefix_only and not prefix_ok):
+            return None
+        if _size(value.data) > limits.MAX_VALUE_CHARS:
             return None
         return value
+
+    def builtin_function(self, node: ast.expr) -> Builtin | None:
+        """The builtin an expression fetches by name from the builtins module, if it is one.
+
+        `getattr(__builtins__, X)`, `getattr(builtins, X)`, `__builtins__.__dict__[X]`,
+        `vars(__builtins__)[X]` and `__builtins__[X]` (a dict outside `__main__`), where X
+        evaluates to a builtin's name. Shadowing that name in the script does not matter
+        here (the lookup bypasses it), but `__builtins__` itself must not be rebound.
+        """
+        key: ast.expr
+        if isinstance(node, ast.Call):
+            if len(node.args) != 2 or node.keywords or not self._is_builtins(node.args[0]):
+                return None
+            if not self._is_builtin_call(node, "getattr"):
+                return None
+            key = node.args[1]
+        elif isinstance(node, ast.Subscript) and not isinstance(node.slice, ast.Slice):
+            base = node.value
+            if isinstance(base, ast.Attribute) and base.attr == "__dict__":
+                ok = self._is_builtins(base.value)
+            elif isinstance(base, ast.Call):
+                ok = (
+                    len(base.args) == 1
+                    and self._is_builtins(base.args[0])
+                    and self._is_builtin_call(base, "vars")
+                )
+            else:
+                ok = self._is_builtins(base)
+            if not ok:
+                return None
+            key = node.slice
+        else:
+            return None
+        name = self.eval(key)
+        if name is None or not isinstance(name.data, str) or name.data not in BUILTIN_NAMES:
+            return None
+        return Builtin(name.data, name.method)
+
+    def _is_builtin_call(self, node: ast.Call, name: str) -> bool:
+        """A call of the builtin `name` itself, which the script never rebinds."""
+        return self._resolve(node.func) == name and not self._rebinds(name)
+
+    def _is_builtins(self, node: ast.expr) -> bool:
+        """`__builtins__` (not rebound) or a name bound by `import builtins`.
+
+        Only plain names are considered, so that asking costs no recursion into `node`.
+        """
+        if not isinstance(node, ast.Name):
+            return False
+        if node.id == "__builtins__":
+            return self._resolve(node) is None and not self._rebinds(node.id)
+        return self._resolve(node) == "builtins"
+
+    def _function(self, node: ast.expr) -> Builtin | None:
+        """The builtin a function argument (`map(f, ...)`) names: `chr` or a fetched one."""
+        if isinstance(node, ast.Name):
+            api = self._resolve(node)
+            return Builtin(api, "") if api is not None else None
+        return self.builtin_function(node)
+
+    def _builtin_repr(self, node: ast.expr) -> Value | None:
+        """`str(NAME)` of a builtin the script never rebinds (see `BUILTIN_REPRS`)."""
+        if not isinstance(node, ast.Name):
+            return None
+        name = node.id
+        text = BUILTIN_REPRS.get(name)
+        prefix = BUILTIN_REPR_PREFIXES.get(name)
+        if text is None and prefix is None:
+            return None
+        if name in self._locals or self._resolve(node) != name or self._rebinds(name):
+            return None
+        line = node.lineno
+        if text is not None:
+            return Value(text, BUILTIN_REPR, line)
+        return Value(prefix or "", BUILTIN_REPR, line, prefix_only=True)
 
     def _eval(self, node: ast.expr) -> Value | None:
         line = getattr(node, "lineno", 0)
@@ -262,7 +401,7 @@ class Evaluator:
 
     def _subscript(self, node: ast.Subscript) -> Value | None:
         sl = node.slice
-        if not (
+        if (
             isinstance(sl, ast.Slice)
             and sl.lower is None
             and sl.upper is None
@@ -271,11 +410,39 @@ class Evaluator:
             and isinstance(sl.step.operand, ast.Constant)
             and sl.step.operand.value == 1
         ):
-            return None
-        inner = self.eval(node.value)
+            inner = self.eval(node.value)
+            if inner is None or not isinstance(inner.data, str | bytes | list):
+                return None
+            return Value(inner.data[::-1], _join_method("reverse", inner.method), inner.line)
+        inner = self.eval(node.value, prefix_ok=True)
         if inner is None or not isinstance(inner.data, str | bytes | list):
             return None
-        return Value(inner.data[::-1], _join_method("reverse", inner.method), inner.line)
+        data = inner.data
+        if isinstance(sl, ast.Slice):
+            bounds: list[int | None] = []
+            for bound in (sl.lower, sl.upper, sl.step):
+                b = self.eval(bound) if bound is not None else None
+                if bound is not None and (b is None or not isinstance(b.data, int)):
+                    return None
+                bounds.append(b.data if b is not None and isinstance(b.data, int) else None)
+            lower, upper, step = bounds
+            if step == 0:
+                return None
+            if inner.prefix_only and not (
+                (step is None or step > 0)
+                and (lower is None or lower >= 0)
+                and upper is not None
+                and 0 <= upper <= len(data)
+            ):
+                return None  # the slice could reach past the known start
+            return Value(data[lower:upper:step], inner.method, inner.line)
+        index = self.eval(sl)
+        if index is None or not isinstance(index.data, int):
+            return None
+        i = index.data
+        if not (0 <= i < len(data) or (not inner.prefix_only and -len(data) <= i < 0)):
+            return None
+        return Value(data[i], _first_method([inner, index]), inner.line)
 
     def _comprehension(self, node: ast.GeneratorExp | ast.ListComp, line: int) -> Value | None:
         if len(node.generators) != 1:
@@ -310,14 +477,23 @@ class Evaluator:
 
     def _call(self, node: ast.Call, line: int) -> Value | None:
         func = node.func
+        args = node.args
         if isinstance(func, ast.Attribute):
+            if func.attr in ("__str__", "__repr__"):
+                return None if args or node.keywords else self._builtin_repr(func.value)
             method_value = self._method_call(node, func)
             if method_value is not None:
                 return method_value
-        api = self._resolve(func)
+        fetched = None
+        if isinstance(func, ast.Call | ast.Subscript):  # getattr(__builtins__, 'chr')(...)
+            fetched = self.builtin_function(func)
+        api = fetched.name if fetched is not None else self._resolve(func)
         if api is None:
             return None  # keywords (`validate=True`) do not change what a decoder yields
-        args = node.args
+        if api in ("str", "repr") and len(args) == 1 and isinstance(args[0], ast.Name):
+            shown = self._builtin_repr(args[0]) if not self._rebinds(api) else None
+            if shown is not None or api == "repr":
+                return shown
         if api in DECODERS and len(args) >= 1:
             name, fn = DECODERS[api]
             return self._decode(args[0], name, fn)
@@ -326,7 +502,8 @@ class Evaluator:
         if api == "chr" and len(args) == 1:
             v = self.eval(args[0])
             if v is not None and isinstance(v.data, int) and 0 <= v.data < 0x110000:
-                return Value(chr(v.data), "chr", v.line)
+                spelled = fetched.method if fetched is not None else ""
+                return Value(chr(v.data), _join_method("chr", spelled), v.line)
             return None
         if api in ("bytes", "bytearray") and len(args) == 1:
             v = self.eval(args[0])
@@ -346,12 +523,15 @@ class Evaluator:
             if api == "str":
                 return v if isinstance(v.data, str) else None
             return Value(list(v.data), v.method, v.line) if isinstance(v.data, list) else None
-        if api == "map" and len(args) == 2 and isinstance(args[0], ast.Name):
-            fn_name = args[0].id
+        if api == "map" and len(args) == 2:
+            mapped = self._function(args[0])
+            if mapped is None or mapped.name != "chr":
+                return None
             v = self.eval(args[1])
-            if fn_name == "chr" and v is not None and isinstance(v.data, list | bytes):
+            if v is not None and isinstance(v.data, list | bytes):
+                spelled = _join_method("chr", mapped.method)
                 try:
-                    return Value([chr(i) for i in v.data], "chr", v.line)
+                    return Value([chr(i) for i in v.data], spelled, v.line)
                 except (TypeError, ValueError):
                     return None
         return None
@@ -394,7 +574,9 @@ class Evaluator:
             if not isinstance(items, list) or not all(isinstance(i, type(data)) for i in items):
                 return None
             method = args[0].method if args[0] is not None else ""
-            if "chr" in method:
+            if method == "chr" or method.startswith("chr+"):
+                method = "chr-join" + method[3:]  # keeps how `chr` itself was spelled
+            elif "chr" in method:
                 method = "chr-join"
             if isinstance(data, str):
                 return Value(

@@ -84,7 +84,7 @@ class Extractor:
         self.program = program
         self.scope = scope
         self.ctx = ctx
-        self.evaluator = Evaluator(self.api_name, self.lookup_value)
+        self.evaluator = Evaluator(self.api_name, self.lookup_value, program.rebinds)
         self._covered: set[int] = set()
 
     # -- values and names ---------------------------------------------------------------
@@ -110,6 +110,9 @@ class Extractor:
             return self._resolve_attribute(node)
         if isinstance(node, ast.Call):
             return self._resolve_call_value(node)
+        if isinstance(node, ast.Subscript):  # `__builtins__.__dict__['exec']`
+            builtin = self.evaluator.builtin_function(node)
+            return Binding("api", builtin.name) if builtin is not None else None
         return None
 
     def _resolve_attribute(self, node: ast.Attribute) -> Binding | None:
@@ -150,7 +153,14 @@ class Extractor:
         return None
 
     def _resolve_call_value(self, node: ast.Call) -> Binding | None:
-        """`getattr(os, 'system')` and `__import__('os')` name something statically."""
+        """`getattr(os, 'system')` and `__import__('os')` name something statically.
+
+        `getattr(__builtins__, <name spelled at run time>)` names the bare builtin, as
+        calling it directly would.
+        """
+        builtin = self.evaluator.builtin_function(node)
+        if builtin is not None:
+            return Binding("api", builtin.name)
         fn = self.api_name(node.func)
         if fn == "getattr" and len(node.args) >= 2:
             name = self.evaluator.eval(node.args[1])
@@ -193,7 +203,7 @@ class Extractor:
     def assign(self, name: str, value: ast.expr) -> None:
         """Track `name = <API reference>` as an alias and `name = <constant>` as a value."""
         values = self.ctx.values.setdefault(self.scope.qualname, {})
-        if isinstance(value, ast.Name | ast.Attribute | ast.Call):
+        if isinstance(value, ast.Name | ast.Attribute | ast.Call | ast.Subscript):
             ref = self.resolve(value)
             if ref is not None:
                 self.scope.bind_local(name, ref.kind, ref.target)
@@ -358,9 +368,19 @@ class Extractor:
         return None
 
     def _record(self, value: Value, text: str, method: str, node: ast.AST) -> None:
-        for sub in ast.walk(node):
+        # By hand rather than `ast.walk`: a decoded expression is mostly integer arithmetic.
+        todo: list[ast.AST] = [node]
+        while todo:
+            sub = todo.pop()
+            if isinstance(sub, ast.BinOp):
+                todo.append(sub.left)
+                todo.append(sub.right)
+                continue
+            if isinstance(sub, ast.Constant | ast.Name):
+                continue
             if isinstance(sub, ast.Call):
                 self._covered.add(id(sub))
+            todo.extend(ast.iter_child_nodes(sub))
         line = self.ctx.line(value.line)
         self.ctx.decoded.append(Decoded(self.ctx.path, line, method, preview(text)))
 

@@ -11,7 +11,9 @@ script (something to inline), or, found while walking, a value alias such as
 
 from __future__ import annotations
 
+import ast
 import builtins
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -109,3 +111,69 @@ def plain_import_bindings(name: str, asname: str | None) -> tuple[str, str]:
         return asname, name
     head = name.split(".", 1)[0]
     return head, head
+
+
+def rebound_names(nodes: Iterable[ast.AST]) -> frozenset[str] | None:
+    """Every name the code may bind anywhere, in any scope; None after `from m import *`.
+
+    The static evaluator may only use what a builtin *is* (its repr, for one) while no
+    statement of the script could have replaced it, so this over-approximates on
+    purpose: scopes are ignored, and attribute, subscript and `setattr` stores with a
+    constant name (`builtins.oct = f`, `globals()['oct'] = f`) count as bindings too.
+    A star import could bind anything, hence None. The walk is by hand, not
+    `ast.walk`: the files that ask are the obfuscated ones, whose trees are mostly
+    arithmetic, and stepping over those nodes cheaply keeps the scan a few times faster.
+    """
+    bound: set[str] = set()
+    todo: list[ast.AST] = list(nodes)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.BinOp):
+            todo.append(node.left)
+            todo.append(node.right)
+            continue
+        if isinstance(node, ast.Constant):
+            continue
+        if isinstance(node, ast.Name):
+            if not isinstance(node.ctx, ast.Load):
+                bound.add(node.id)
+            continue
+        if isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                if alias.name == "*":
+                    return None
+                bound.add(alias.asname or alias.name.split(".", 1)[0])
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar):
+            if node.name:
+                bound.add(node.name)
+        elif isinstance(node, ast.MatchMapping):
+            if node.rest:
+                bound.add(node.rest)
+        elif isinstance(node, ast.Global | ast.Nonlocal):
+            bound.update(node.names)
+        elif isinstance(node, ast.Attribute):
+            if not isinstance(node.ctx, ast.Load):
+                bound.add(node.attr)
+        elif isinstance(node, ast.Subscript):
+            key = node.slice
+            if not isinstance(node.ctx, ast.Load) and isinstance(key, ast.Constant):
+                bound.add(str(key.value))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "setattr"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+        ):
+            bound.add(str(node.args[1].value))
+        for name in node._fields:
+            child = getattr(node, name, None)
+            if isinstance(child, ast.AST):
+                todo.append(child)
+            elif isinstance(child, list):
+                todo.extend(c for c in child if isinstance(c, ast.AST))
+    return frozenset(bound)

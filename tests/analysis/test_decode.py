@@ -118,3 +118,125 @@ def test_every_decoder_is_registered_under_a_method_name() -> None:
 def test_control_characters_are_stripped_from_previews() -> None:
     a = run(f"import base64\nbase64.b64decode('{_b64(chr(27) + '[31mred')}')\n")
     assert a.decoded[0].preview == " [31mred"
+
+
+# -- strings spelled out of builtins' reprs -------------------------------------------------
+
+#: `chr` spelled from reprs: str(oct)[-3] == 'c', str(hex)[-4] == 'h', str(copyright)[4] == 'r'.
+_CHR = (
+    "getattr(__builtins__, oct.__str__()[-3 << 0] + hex.__str__()[-1 << 2]"
+    " + copyright.__str__()[4 << 0])"
+)
+
+
+def _ints(text: str) -> str:
+    """A list of shift/add expressions for the code points of `text` (as the family writes)."""
+    return "[" + ", ".join(f"(({ord(c) >> 2} << 2) + {ord(c) & 3})" for c in text) + "]"
+
+
+def test_chr_spelled_from_builtin_reprs_is_folded() -> None:
+    src = f"""
+    import sys
+    if sys.platform == ''.join(map({_CHR}, {_ints("win32")})):
+        print(''.join(map({_CHR}, {_ints("install")})))
+    """
+    a = run(src)
+    assert [(d.line, d.method, d.preview) for d in a.decoded] == [
+        (3, "chr-join+builtin-repr", "win32"),
+        (4, "chr-join+builtin-repr", "install"),
+    ]
+    spelled = ["oct.__str__", "hex.__str__", "copyright.__str__", "getattr", "map", "join"]
+    assert apis(a) == [*spelled, *spelled, "print"]
+
+
+def test_exec_fetched_by_a_spelled_name_runs_the_spelled_payload() -> None:
+    # 'exec' from '<built-in function hex>'[-3], [-2], [-3] and '<built-in function oct>'[-3].
+    name = "hex.__str__()[-3] + hex.__str__()[-2] + hex.__str__()[-3] + oct.__str__()[-3]"
+    payload = _ints("import os; os.getpid()")
+    a = run(f"getattr(__builtins__, {name})(''.join(map({_CHR}, {payload})))\n")
+    spelled = ["oct.__str__", "hex.__str__", "copyright.__str__", "getattr", "map", "join"]
+    fetch = ["hex.__str__", "hex.__str__", "hex.__str__", "oct.__str__", "getattr"]
+    assert apis(a) == [*fetch, *spelled, "exec", "os.getpid"]
+    assert [(d.method, d.preview) for d in a.decoded] == [
+        ("chr-join+builtin-repr", "import os; os.getpid()")
+    ]
+
+
+@pytest.mark.parametrize(
+    "shadow",
+    [
+        "oct = lambda: 'x'",
+        "def hex():\n    pass",
+        "from fakemod import copyright",
+        "from fakemod import *",
+        "import builtins\nbuiltins.oct = print",
+        "for oct in range(3):\n    pass",
+        "__builtins__ = {}",
+        "getattr = setattr",
+    ],
+)
+def test_rebound_builtins_are_not_folded(shadow: str) -> None:
+    src = f"x = ''.join(map({_CHR}, {_ints('win32')}))\n"
+    assert [d.preview for d in run(src).decoded] == ["win32"]
+    assert run(f"{shadow}\n{src}").decoded == ()
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "copyright.__str__()[-3]",  # the end of str(copyright) depends on the build
+        "copyright.__str__()[40]",  # past the known start
+        "copyright.__str__()[2:40]",
+        "copyright.__str__()[:]",
+        "copyright.__str__()[::-1][0]",
+        "(copyright.__str__() + 'x')[0]",
+        "str(copyright)[-1]",
+        "str(license)[0]",  # nothing of license is known
+    ],
+)
+def test_copyright_beyond_its_known_start_is_unknown(expr: str) -> None:
+    src = f"x = ''.join(map(getattr(__builtins__, {expr} + 'hr'), {_ints('win32')}))\n"
+    assert run(src).decoded == ()
+
+
+@pytest.mark.parametrize(
+    ("expr", "value"),
+    [
+        ("str(copyright)[0:4]", "Copy"),
+        ("copyright.__repr__()[4]", "r"),
+        ("repr(oct)[-4:-1]", "oct"),
+        ("str(str)[-5:-2]", "str"),
+        ("dict.__str__()[1:6]", "class"),
+        ("str(credits)[4:10]", "Thanks"),
+    ],
+)
+def test_builtin_reprs_are_known_text(expr: str, value: str) -> None:
+    a = run(f"exec({expr})\n")
+    assert [(d.method, d.preview) for d in a.decoded] == [("builtin-repr", value)]
+
+
+@pytest.mark.parametrize(
+    ("expr", "value"),
+    [
+        ("'abcdef'[3]", "d"),
+        ("'abcdef'[-3]", "d"),
+        ("'abcdef'[(1 << 2) - 1]", "d"),
+        ("'abcdef'[1:5]", "bcde"),
+        ("'abcdef'[::2]", "ace"),
+        ("'abcdef'[-2:]", "ef"),
+        ("'abcdef'[5:0:-2]", "fdb"),
+        ("['ab', 'cd'][1] + b'xyz'[1:2].decode()", "cdy"),
+        ("chr(b'AB'[0])", "A"),
+    ],
+)
+def test_integer_indexing_and_slices(expr: str, value: str) -> None:
+    a = run(f"code = {expr}\nexec(code)\n")
+    assert [d.preview for d in a.decoded] == [value]
+
+
+@pytest.mark.parametrize(
+    "expr",
+    ["'abc'[3]", "'abc'[-4]", "'abc'[::0]", "'abc'[n]", "'abc'['1']", "'abc'[1:n]"],
+)
+def test_unknown_or_invalid_subscripts_are_not_folded(expr: str) -> None:
+    assert run(f"exec({expr})\n").decoded == ()

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import textwrap
+
+import pytest
+
+from mphunter_gate.analysis.names import rebound_names
 from mphunter_gate.types import ParseMode
 from tests.analysis.analysis_support import apis, run
 
@@ -85,3 +91,68 @@ def test_provenance_file_and_line() -> None:
     a = run("import os\n\n\nos.system('x')\n", path="pkg/setup.py")
     (call,) = a.sequences[0]
     assert (call.file, call.line) == ("pkg/setup.py", 4)
+
+
+@pytest.mark.parametrize(
+    "fetch",
+    [
+        "getattr(__builtins__, 'ex' + 'ec')",
+        "getattr(__builtins__, 'cexe'[::-1])",
+        "getattr(__builtins__, str(hex)[-3:-1] + repr(hex)[-3] + oct.__str__()[-3])",
+        "__builtins__.__dict__['e' + 'xec']",
+        "vars(__builtins__)['exec']",
+        "__builtins__['exec']",
+        "getattr(builtins, 'exec')",
+    ],
+)
+def test_builtin_fetched_by_an_evaluated_name_is_that_builtin(fetch: str) -> None:
+    a = run(f"import builtins\n{fetch}('import os; os.getpid()')\n")
+    assert [x for x in apis(a) if x in ("exec", "os.getpid")] == ["exec", "os.getpid"]
+    assert [d.preview for d in a.decoded] == ["import os; os.getpid()"]
+
+
+def test_fetched_builtin_assigned_to_a_name_is_an_alias() -> None:
+    src = """
+    e = vars(__builtins__)['ex' + 'ec']
+    f = getattr(__builtins__, 'eval')
+    e('1')
+    f('2')
+    """
+    a = run(src)
+    assert apis(a) == ["vars", "getattr", "exec", "eval"]
+
+
+@pytest.mark.parametrize(
+    "fetch",
+    [
+        "getattr(__builtins__, name)",  # not a known value
+        "getattr(__builtins__, 'no_such_builtin')",
+        "getattr(__builtins__, 'exec', None)",  # a default: not a plain fetch
+        "getattr(mod, 'exec')",
+    ],
+)
+def test_builtin_fetch_that_cannot_be_proved_is_not_named(fetch: str) -> None:
+    assert "exec" not in apis(run(f"{fetch}('1')\n"))
+
+
+def test_rebound_names_over_approximates_bindings() -> None:
+    src = """
+    import a.b as c, d.e
+    from f import g
+    def h(i, *j, k=1, **l):
+        global m
+        (n := 1)
+        return [o for o in p]
+    class Q: pass
+    try:
+        pass
+    except E as r:
+        pass
+    s.t = 1
+    u['v'] = 2
+    setattr(w, 'x', 3)
+    del y
+    """
+    found = rebound_names(ast.parse(textwrap.dedent(src)).body)
+    assert found == frozenset("cdghijklmnoQrtvxy")
+    assert rebound_names(ast.parse("from os import *\n").body) is None
