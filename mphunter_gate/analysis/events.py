@@ -11,6 +11,7 @@ string constants are decoded statically (through `decode.Evaluator`), and where
 from __future__ import annotations
 
 import ast
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -54,6 +55,8 @@ IMPORT_APIS = frozenset({"__import__", "importlib.import_module"})
 _EVAL_METHODS = frozenset({"join", "decode", "encode"})
 
 _LEAF = (ast.Constant, ast.Name)
+_LEAF_TYPES = frozenset(_LEAF)
+_BINOP = ast.BinOp
 
 PayloadAnalyser = Callable[[str, int], "Payload | None"]
 
@@ -84,7 +87,14 @@ class Extractor:
         self.program = program
         self.scope = scope
         self.ctx = ctx
-        self.evaluator = Evaluator(self.api_name, self.lookup_value, program.rebinds)
+        # The evaluator calls back into this extractor. Holding it through bound methods
+        # would be a reference cycle through `program`, and that cycle would keep the whole
+        # syntax tree alive until the cyclic collector traverses it (see gcpause); through
+        # a weak proxy, reference counting frees the tree as soon as the analysis is done.
+        me = weakref.proxy(self)
+        self.evaluator = Evaluator(
+            lambda node: me.api_name(node), lambda name: me.lookup_value(name), program.rebinds
+        )
         self._covered: set[int] = set()
 
     # -- values and names ---------------------------------------------------------------
@@ -218,7 +228,16 @@ class Extractor:
     def expr(self, node: ast.expr, out: list[Event]) -> None:
         # Hot path (obfuscated files hold huge arithmetic trees): common node types are
         # unpacked by hand, ast.iter_child_nodes being several times slower, and leaves
-        # (names, constants) are skipped before the recursive call, not after it.
+        # (names, constants) are skipped before the recursive call, not after it. The
+        # commonest node, a BinOp, is recognised by its exact type first (one identity
+        # test instead of three isinstance calls); `ast.parse` builds no subclasses.
+        if type(node) is _BINOP:
+            left, right = node.left, node.right
+            if type(left) not in _LEAF_TYPES:
+                self.expr(left, out)
+            if type(right) not in _LEAF_TYPES:
+                self.expr(right, out)
+            return
         if isinstance(node, _LEAF):
             return
         if isinstance(node, ast.Call):

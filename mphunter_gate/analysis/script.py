@@ -17,7 +17,7 @@ import re
 import time
 from dataclasses import dataclass
 
-from mphunter_gate.analysis import indicators, limits
+from mphunter_gate.analysis import gcpause, indicators, limits
 from mphunter_gate.analysis.callgraph import collect
 from mphunter_gate.analysis.cfg import CFG, build
 from mphunter_gate.analysis.events import Api, Context, Payload
@@ -195,7 +195,10 @@ def analyse(
     decoded: list[Decoded] = []
     text = pth_code(script.text) if script.kind is ScriptKind.PTH else script.text
     try:
-        result = analyse_text(text, script.path, opts, depth=0, decoded=decoded, fixed_line=None)
+        with gcpause.paused():  # the tree and events are acyclic: see gcpause
+            result = analyse_text(
+                text, script.path, opts, depth=0, decoded=decoded, fixed_line=None
+            )
     except RecursionError:
         result = _Result(ParseMode.FAILED, (), "RecursionError: input nested too deeply")
     found = _dedupe(decoded)

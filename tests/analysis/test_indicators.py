@@ -93,3 +93,13 @@ def test_rules_ignore_case_and_quote_the_original_text(rule: str, bad: str, good
     hits = [i for i in find(shouted, "setup.py") if i.name == rule]
     assert hits, shouted
     assert all(i.excerpt in shouted for i in hits)
+
+
+def test_ascii_lower_keeps_every_offset() -> None:
+    from mphunter_gate.analysis.indicators import ascii_lower
+
+    text = "PowerShell \u212a \u0130 \udcff \u00c9X"  # Kelvin sign, dotted I, lone surrogate
+    low = ascii_lower(text)
+    assert low == "powershell \u212a \u0130 \udcff \u00c9x"
+    assert len(low) == len(text)
+    assert ascii_lower("ABC") == "abc"
