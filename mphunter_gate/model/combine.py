@@ -17,10 +17,16 @@ script that does little else".
 What keeps it from memorising campaigns:
 
 - monotonic constraints: the score may only rise with every behaviour
-  feature (a category, a combination, a decoded payload, the
-  nearest-malicious side of RScore). A new family that adds a behaviour
-  can never look safer for it; only size, file kind, parse path and
-  novelty (GLOSH, unknown-token share) may push either way;
+  feature (a category, a combination, a decoded payload, rarity, both
+  sides of RScore, the share of tokens CCEM never saw). A new family that
+  adds a behaviour, or looks more unlike benign code, can never look safer
+  for it; only size, file kind, parse path and whether the script could be
+  embedded may push either way. (Novelty used to be free: the trees then
+  learnt from the training families that very unusual scripts are benign
+  large modules, and scored a never-seen obfuscated family that fired nine
+  behaviour categories at 0.27. Made monotone, mean per-family recall on
+  the validation split rose from 0.78 to 0.84 at the same false-positive
+  target, and ROC AUC from 0.96 to 0.99.);
 - per-group sample weights (every malware family and every benign package
   weighs the same in total), a large minimum leaf, L2 on the leaves;
 - its inputs describe behaviour, never names, strings or URLs.
@@ -46,9 +52,7 @@ FREE_FEATURES = frozenset(
         "calls:n",
         "apis:n",
         "parse:tokens",
-        "rscore:positive",
         "embedded",
-        "tokens:unknown_share",
     }
 )
 FREE_PREFIXES = ("kind:",)

@@ -19,6 +19,7 @@ from mphunter_gate.model.combine import Combiner
 from mphunter_gate.model.index import ReferenceIndex
 from mphunter_gate.model.manifest import Manifest
 from mphunter_gate.model.params import TrainParams
+from mphunter_gate.model.rarity import Rarity
 from mphunter_gate.model.scorer import Scorer
 from mphunter_gate.model.train import (
     APIEM_DIRECTION,
@@ -27,6 +28,7 @@ from mphunter_gate.model.train import (
     CCEM_MODEL,
     CLUSTERER,
     COMBINER,
+    RARITY,
     VECTORS,
 )
 from mphunter_gate.types import ScriptAnalysis, ScriptScore
@@ -69,7 +71,9 @@ class Detector:
     def load(cls, directory: Path | None = None) -> Detector:
         root = Path(directory) if directory is not None else default_models_dir()
         manifest = Manifest.read(root)
-        missing = [a for a in ARTIFACTS if a not in manifest.artifacts]
+        # Models trained before rarity existed have no rarity.json; their
+        # combiner does not read that input, so they load without it.
+        missing = [a for a in ARTIFACTS if a not in manifest.artifacts and a != RARITY]
         if missing:
             raise ModelError(f"{root / 'manifest.json'}: no sha256 for {', '.join(missing)}")
         manifest.verify(root)
@@ -79,7 +83,8 @@ class Detector:
             ccem = Ccem.load(root / CCEM_MODEL, params.seed, params.effective_infer_epochs)
             index = ReferenceIndex.load(root / CLUSTERER, root / VECTORS)
             combiner = Combiner.load(root / COMBINER)
-            scorer = Scorer(ccem, index, params.rank_mode, combiner)
+            rarity = Rarity.load(root / RARITY) if RARITY in manifest.artifacts else None
+            scorer = Scorer(ccem, index, params.rank_mode, combiner, rarity)
         except (OSError, ValueError, KeyError, TypeError, AttributeError, EOFError) as exc:
             raise ModelError(f"{root}: cannot load models: {exc}") from exc
         return cls(manifest, apiem, scorer, params)

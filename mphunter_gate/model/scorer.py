@@ -32,13 +32,14 @@ from mphunter_gate.model.behaviour import Behaviour, behaviour, feature_names
 from mphunter_gate.model.ccem import Ccem
 from mphunter_gate.model.combine import Combiner
 from mphunter_gate.model.index import Placement, ReferenceIndex
+from mphunter_gate.model.rarity import Rarity
 from mphunter_gate.model.rscore import negative, positive, rscore
 from mphunter_gate.types import ScriptAnalysis, ScriptScore
 
 if TYPE_CHECKING:
     import numpy as np
 
-#: Inputs the embedding side adds after the behaviour vector.
+#: Inputs the embedding side adds after the behaviour vector and its rarity.
 EMBEDDING_FEATURES = (
     "rscore",
     "rscore:positive",
@@ -49,11 +50,12 @@ EMBEDDING_FEATURES = (
 
 
 def combiner_feature_names() -> tuple[str, ...]:
-    return (*feature_names(), *EMBEDDING_FEATURES)
+    return (*feature_names(), "rarity", *EMBEDDING_FEATURES)
 
 
 class Scorer:
-    """`combiner=None` scores by RScore alone (used while training the combiner)."""
+    """`combiner=None` scores by RScore alone (used while training the combiner);
+    `rarity=None` gives every script rarity 0 (models trained before it existed)."""
 
     def __init__(
         self,
@@ -61,11 +63,13 @@ class Scorer:
         index: ReferenceIndex,
         rank_mode: str,
         combiner: Combiner | None = None,
+        rarity: Rarity | None = None,
     ) -> None:
         self.ccem = ccem
         self.index = index
         self.rank_mode = rank_mode
         self.combiner = combiner
+        self.rarity = rarity
         # The combiner picks its inputs by name, so features added to the code
         # after a model was trained leave that model's scores unchanged.
         self._columns: list[int] = []
@@ -119,8 +123,9 @@ class Scorer:
         """The combiner's input matrix (layout: `combiner_feature_names`)."""
         import numpy as np
 
+        rarity = self.rarity.of if self.rarity is not None else lambda _: 0.0
         out = [
-            [*b.values, *self.embedding_row(p, u)]
+            [*b.values, rarity(b.values), *self.embedding_row(p, u)]
             for b, p, u in zip(behaviours, placements, unknown, strict=True)
         ]
         return np.asarray(out, dtype="float64").reshape(len(out), len(combiner_feature_names()))

@@ -45,6 +45,7 @@ from mphunter_gate.model.index import ReferenceIndex
 from mphunter_gate.model.manifest import Manifest, sha256_file, version_from_hashes
 from mphunter_gate.model.metrics import rates, roc_auc
 from mphunter_gate.model.params import TrainParams
+from mphunter_gate.model.rarity import Rarity
 from mphunter_gate.model.rscore import __doc__ as RSCORE_DOC
 from mphunter_gate.model.scorer import Scorer, combiner_feature_names
 from mphunter_gate.model.split import split_by_group
@@ -57,7 +58,8 @@ CCEM_MODEL = "ccem.model"
 CLUSTERER = "benign_hdbscan.pkl.gz"
 VECTORS = "reference_vectors.npz"
 COMBINER = "combiner.pkl"
-ARTIFACTS = (APIEM_MODEL, APIEM_DIRECTION, CCEM_MODEL, CLUSTERER, VECTORS, COMBINER)
+RARITY = "rarity.json"
+ARTIFACTS = (APIEM_MODEL, APIEM_DIRECTION, CCEM_MODEL, CLUSTERER, VECTORS, COMBINER, RARITY)
 
 
 def _unique(token_lists: Sequence[Sequence[str]]) -> list[tuple[str, ...]]:
@@ -350,8 +352,9 @@ def train(
     )
     t = lap("hdbscan", t)
 
+    rarity = Rarity.fit([d.behaviour for d in index_docs])
     # Combiner inputs, each scored the way a never-seen script would be.
-    plain = Scorer(ccem, index, params.rank_mode)
+    plain = Scorer(ccem, index, params.rank_mode, rarity=rarity)
     ben_place, ben_unknown = plain.place([d.tokens for d in fit_docs])
     mal_place: list[Any] = [None] * len(mal_train)
     mal_unknown: list[float] = [0.0] * len(mal_train)
@@ -394,7 +397,7 @@ def train(
     cv = _combiner_cv(rows, fit_all, labels, _weights(fit_all), params)
     t = lap("combiner", t)
 
-    scorer = Scorer(ccem, index, params.rank_mode, combiner)
+    scorer = Scorer(ccem, index, params.rank_mode, combiner, rarity)
 
     def score_docs(docs: Sequence[TrainingDoc], s: Scorer) -> list[float]:
         from mphunter_gate.model.behaviour import token_analysis
@@ -454,6 +457,7 @@ def train(
     ccem.save(out_dir / CCEM_MODEL)
     index.save(out_dir / CLUSTERER, out_dir / VECTORS)
     combiner.save(out_dir / COMBINER)
+    rarity.save(out_dir / RARITY)
     hashes = {name: sha256_file(out_dir / name) for name in ARTIFACTS}
     lap("save", t)
     timings["total"] = round(time.monotonic() - started, 3)
@@ -485,9 +489,10 @@ def train(
             "definition": " ".join((RSCORE_DOC or "").split()),
             "combiner": (
                 "gradient-boosted trees (sklearn HistGradientBoostingClassifier) over behaviour "
-                "features (data/behaviours.toml) and RScore parts, monotone non-decreasing in "
-                "every behaviour feature; family-weighted; malicious RScore parts two-fold by "
-                "family"
+                "features (data/behaviours.toml), their rarity among benign index scripts "
+                "(rarity.json) and RScore parts, monotone non-decreasing in every behaviour "
+                "feature, rarity, RScore and its novelty inputs; family-weighted; malicious "
+                "RScore parts two-fold by family"
             ),
             "features": list(combiner_feature_names()),
             "monotonic_constraints": dict(

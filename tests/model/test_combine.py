@@ -24,15 +24,27 @@ def _data(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return np.column_stack([process, calls, novelty]), y
 
 
-def test_constraints_free_only_size_kind_and_novelty() -> None:
-    names = (*NAMES, "kind:setup.py", "network+process")
+def test_constraints_free_only_size_kind_parse_and_embedding() -> None:
+    names = (
+        *NAMES,
+        "kind:setup.py",
+        "network+process",
+        "rarity",
+        "tokens:unknown_share",
+        "embedded",
+        "parse:tokens",
+    )
     cst = dict(zip(names, monotonic_constraints(names), strict=True))
     assert cst == {
         "process": 1,
         "calls:n": 0,
-        "rscore:positive": 0,
+        "rscore:positive": 1,  # novelty may only raise the risk
         "kind:setup.py": 0,
         "network+process": 1,
+        "rarity": 1,
+        "tokens:unknown_share": 1,
+        "embedded": 0,
+        "parse:tokens": 0,
     }
 
 
