@@ -26,6 +26,7 @@ import builtins
 import bz2
 import codecs
 import lzma
+import operator
 import types
 import zlib
 from collections.abc import Callable
@@ -185,6 +186,8 @@ _ROT13 = frozenset({"rot13", "rot_13"})
 _TEXT_ENCODINGS = frozenset({"utf-8", "utf8", "ascii", "latin-1", "latin1", "iso-8859-1", ""})
 _DECODE_ERRORS = (binascii.Error, ValueError, zlib.error, lzma.LZMAError, OSError, EOFError)
 _MAX_EVAL_DEPTH = 150
+#: A `_fold` work item whose operands are evaluated: apply its operator.
+_APPLY = -1
 
 
 def _join_method(outer: str, inner: str) -> str:
@@ -327,21 +330,13 @@ class Evaluator:
             return self._concat(parts, line)
         if isinstance(node, ast.FormattedValue):
             return self.eval(node.value)
-        if isinstance(node, ast.BinOp):
-            return self._binop(node, line)
+        if isinstance(node, ast.BinOp | ast.List | ast.Tuple):
+            return self._fold(node, line)
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             inner = self.eval(node.operand)
             if inner is not None and isinstance(inner.data, int):
                 return Value(-inner.data, inner.method, line)
             return None
-        if isinstance(node, ast.List | ast.Tuple):
-            if len(node.elts) > limits.MAX_VALUE_ITEMS:
-                return None
-            items = [self.eval(e) for e in node.elts]
-            if any(i is None for i in items):
-                return None
-            known = [i for i in items if i is not None]
-            return Value([i.data for i in known], _first_method(known), line)
         if isinstance(node, ast.Subscript):
             return self._subscript(node)
         if isinstance(node, ast.Call):
@@ -357,47 +352,112 @@ class Evaluator:
         text = "".join(str(p.data) for p in known)
         return Value(text, _first_method(known), line)
 
-    def _binop(self, node: ast.BinOp, line: int) -> Value | None:
-        left = self.eval(node.left)
-        if left is None:
-            return None
-        right = self.eval(node.right)
-        if right is None:
-            return None
-        a, b = left.data, right.data
-        method = _first_method([left, right])
-        op = node.op
-        if isinstance(op, ast.Add):
-            if isinstance(a, str) and isinstance(b, str):
-                return Value(a + b, method, line)
-            if isinstance(a, bytes) and isinstance(b, bytes):
-                return Value(a + b, method, line)
-            if isinstance(a, int) and isinstance(b, int):
-                return _int(a + b, method, line)
-            return None
-        if isinstance(op, ast.Mult):
-            if isinstance(a, int) and isinstance(b, int):
-                return _int(a * b, method, line)
-            if isinstance(a, str | bytes) and isinstance(b, int):
-                if len(a) * max(b, 0) > limits.MAX_VALUE_CHARS:
+    def _fold(self, root: ast.BinOp | ast.List | ast.Tuple, line: int) -> Value | None:
+        """An arithmetic tree or a list of them, evaluated with an explicit stack.
+
+        Obfuscated files spell each character as a tree of integer operations
+        (`(((3 << 2) + 1) << 3) - 1`), thousands of them in one list; evaluating those
+        node by node through `eval` cost a Python frame, a depth check and a `Value`
+        per node, and was the largest single cost of analysing such files. Here
+        operands are bare (data, method) pairs, constants are read in place and only
+        other leaves go through `eval`. The result is the one node-by-node evaluation
+        gives: operands left to right, one unknown operand makes the whole tree
+        unknown (as it does through every operator, `-x` and list display), a node
+        deeper than `_MAX_EVAL_DEPTH` is unknown, every intermediate string is held
+        to `MAX_VALUE_CHARS` and every list to `MAX_VALUE_ITEMS`.
+        """
+        base = self._depth
+        operands: list[tuple[Data, str]] = []
+        # (node, the depth `eval` checks it at) to evaluate; (node, _APPLY) to combine the
+        # values of its operands, which are then the last items of `operands`.
+        todo: list[tuple[ast.expr, int]] = [(root, base - 1)]
+        pop, push = todo.pop, todo.append
+        try:
+            while todo:
+                node, depth = pop()
+                if depth == _APPLY:
+                    if type(node) is ast.BinOp:
+                        b, b_method = operands.pop()
+                        a, a_method = operands[-1]
+                        op = type(node.op)
+                        fn = _INT_OPS.get(op) or _SHIFT_OPS.get(op)
+                        if (
+                            type(a) is int
+                            and type(b) is int
+                            and fn is not None
+                            and (op not in _SHIFT_OPS or 0 <= b < 64)
+                        ):
+                            n = fn(a, b)  # the common case, `_combine` inlined
+                            if not -_INT_BOUND <= n <= _INT_BOUND:
+                                return None
+                            operands[-1] = (n, a_method or b_method)
+                            continue
+                        data = _combine(node.op, a, b)
+                        if data is None or _size(data) > limits.MAX_VALUE_CHARS:
+                            return None
+                        operands[-1] = (data, a_method or b_method)
+                    elif type(node) is ast.UnaryOp:  # `-x`
+                        a, method = operands[-1]
+                        if not isinstance(a, int):
+                            return None
+                        operands[-1] = (-a, method)
+                    elif isinstance(node, ast.List | ast.Tuple):
+                        first = len(operands) - len(node.elts)
+                        items = operands[first:]
+                        del operands[first:]
+                        method = next((m for _, m in items if m), "")
+                        operands.append(([d for d, _ in items], method))
+                    continue
+                if depth > _MAX_EVAL_DEPTH:
                     return None
-                return Value(a * b, method, line)
-            return None
-        if not (isinstance(a, int) and isinstance(b, int)):
-            return None
-        if isinstance(op, ast.Sub):
-            return _int(a - b, method, line)
-        if isinstance(op, ast.BitXor):
-            return _int(a ^ b, method, line)
-        if isinstance(op, ast.BitAnd):
-            return _int(a & b, method, line)
-        if isinstance(op, ast.BitOr):
-            return _int(a | b, method, line)
-        if isinstance(op, ast.Mod | ast.FloorDiv) and b != 0:
-            return _int(a % b if isinstance(op, ast.Mod) else a // b, method, line)
-        if isinstance(op, ast.LShift | ast.RShift) and 0 <= b < 64:
-            return _int(a << b if isinstance(op, ast.LShift) else a >> b, method, line)
-        return None
+                if type(node) is ast.BinOp:
+                    left, right = node.left, node.right
+                    if (
+                        type(left) is ast.Constant
+                        and type(right) is ast.Constant
+                        and type(x := left.value) is int
+                        and type(y := right.value) is int
+                        and depth < _MAX_EVAL_DEPTH
+                    ):  # `3 << 2`, the innermost node of most trees, in one step
+                        op = type(node.op)
+                        fn = _INT_OPS.get(op) or _SHIFT_OPS.get(op)
+                        if fn is not None and (op not in _SHIFT_OPS or 0 <= y < 64):
+                            n = fn(x, y)
+                            if not -_INT_BOUND <= n <= _INT_BOUND:
+                                return None
+                            operands.append((n, ""))
+                            continue
+                    push((node, _APPLY))
+                    push((right, depth + 1))
+                    push((left, depth + 1))
+                elif type(node) is ast.Constant:
+                    v = node.value
+                    if isinstance(v, bool) or not isinstance(v, str | bytes | int):
+                        return None
+                    if not isinstance(v, int) and len(v) > limits.MAX_VALUE_CHARS:
+                        return None
+                    operands.append((v, ""))
+                elif type(node) is ast.UnaryOp:
+                    if not isinstance(node.op, ast.USub):
+                        return None
+                    push((node, _APPLY))
+                    push((node.operand, depth + 1))
+                elif type(node) is ast.List or type(node) is ast.Tuple:
+                    elts = node.elts
+                    if len(elts) > limits.MAX_VALUE_ITEMS:
+                        return None
+                    push((node, _APPLY))
+                    todo.extend((e, depth + 1) for e in reversed(elts))
+                else:
+                    self._depth = depth
+                    value = self.eval(node)
+                    if value is None:
+                        return None
+                    operands.append((value.data, value.method))
+        finally:
+            self._depth = base
+        data, method = operands[0]
+        return Value(data, method, line)
 
     def _subscript(self, node: ast.Subscript) -> Value | None:
         sl = node.slice
@@ -645,10 +705,61 @@ def _first_method(values: list[Value]) -> str:
     return ""
 
 
-def _int(n: int, method: str, line: int) -> Value | None:
-    if abs(n) > 1 << 64:
+#: Largest magnitude an integer result may have; bigger ones are no character code.
+_INT_BOUND = 1 << 64
+#: Operators defined on any two integers, for the common case of `_combine`.
+_INT_OPS: dict[type[ast.operator], Callable[[int, int], int]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.BitXor: operator.xor,
+    ast.BitAnd: operator.and_,
+    ast.BitOr: operator.or_,
+}
+#: Shifts, defined on two integers when the count is in 0..63.
+_SHIFT_OPS: dict[type[ast.operator], Callable[[int, int], int]] = {
+    ast.LShift: operator.lshift,
+    ast.RShift: operator.rshift,
+}
+
+
+def _combine(op: ast.operator, a: Data, b: Data) -> Data | None:
+    """`a <op> b` for the operations the evaluator knows, or None (unknown, unsafe, too big)."""
+    if isinstance(op, ast.Add):
+        if isinstance(a, str) and isinstance(b, str):
+            return a + b
+        if isinstance(a, bytes) and isinstance(b, bytes):
+            return a + b
+        if isinstance(a, int) and isinstance(b, int):
+            return _bounded(a + b)
         return None
-    return Value(n, method, line)
+    if isinstance(op, ast.Mult):
+        if isinstance(a, int) and isinstance(b, int):
+            return _bounded(a * b)
+        if isinstance(a, str | bytes) and isinstance(b, int):
+            if len(a) * max(b, 0) > limits.MAX_VALUE_CHARS:
+                return None
+            return a * b
+        return None
+    if not (isinstance(a, int) and isinstance(b, int)):
+        return None
+    if isinstance(op, ast.Sub):
+        return _bounded(a - b)
+    if isinstance(op, ast.BitXor):
+        return _bounded(a ^ b)
+    if isinstance(op, ast.BitAnd):
+        return _bounded(a & b)
+    if isinstance(op, ast.BitOr):
+        return _bounded(a | b)
+    if isinstance(op, ast.Mod | ast.FloorDiv) and b != 0:
+        return _bounded(a % b if isinstance(op, ast.Mod) else a // b)
+    if isinstance(op, ast.LShift | ast.RShift) and 0 <= b < 64:
+        return _bounded(a << b if isinstance(op, ast.LShift) else a >> b)
+    return None
+
+
+def _bounded(n: int) -> int | None:
+    return n if -_INT_BOUND <= n <= _INT_BOUND else None
 
 
 def as_text(data: Data) -> str | None:

@@ -226,72 +226,32 @@ class Extractor:
     # -- expressions ----------------------------------------------------------------------
 
     def expr(self, node: ast.expr, out: list[Event]) -> None:
-        # Hot path (obfuscated files hold huge arithmetic trees): common node types are
-        # unpacked by hand, ast.iter_child_nodes being several times slower, and leaves
-        # (names, constants) are skipped before the recursive call, not after it. The
-        # commonest node, a BinOp, is recognised by its exact type first (one identity
-        # test instead of three isinstance calls); `ast.parse` builds no subclasses.
-        if type(node) is _BINOP:
-            left, right = node.left, node.right
-            if type(left) not in _LEAF_TYPES:
-                self.expr(left, out)
-            if type(right) not in _LEAF_TYPES:
-                self.expr(right, out)
-            return
-        if isinstance(node, _LEAF):
-            return
-        if isinstance(node, ast.Call):
-            self.call(node, out)
-        elif isinstance(node, ast.BinOp):
-            if not isinstance(node.left, _LEAF):
-                self.expr(node.left, out)
-            if not isinstance(node.right, _LEAF):
-                self.expr(node.right, out)
-        elif isinstance(node, ast.Attribute | ast.Starred | ast.FormattedValue):
-            if not isinstance(node.value, _LEAF):
-                self.expr(node.value, out)
-        elif isinstance(node, ast.UnaryOp):
-            if not isinstance(node.operand, _LEAF):
-                self.expr(node.operand, out)
-        elif isinstance(node, ast.List | ast.Tuple | ast.Set):
-            for elt in node.elts:
-                if not isinstance(elt, _LEAF):
-                    self.expr(elt, out)
-        elif isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values, strict=False):
-                if key is not None and not isinstance(key, _LEAF):
-                    self.expr(key, out)
-                if not isinstance(value, _LEAF):
-                    self.expr(value, out)
-        elif isinstance(node, ast.Subscript):
-            self.expr(node.value, out)
-            self.expr(node.slice, out)
-        elif isinstance(node, ast.Compare):
-            self.expr(node.left, out)
-            for comp in node.comparators:
-                self.expr(comp, out)
-        elif isinstance(node, ast.BoolOp | ast.JoinedStr):
-            for value in node.values:
-                self.expr(value, out)
-        elif isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
-            for gen in node.generators:
-                self.expr(gen.iter, out)
-                for cond in gen.ifs:
-                    self.expr(cond, out)
-            if isinstance(node, ast.DictComp):
-                self.expr(node.key, out)
-                self.expr(node.value, out)
+        """The events of an expression, in evaluation order, appended to `out`.
+
+        Only calls emit events (`call` handles a call's own operands), so visiting the
+        other nodes' operands left to right with an explicit stack gives the order a
+        recursive descent gives, without a Python frame per node and without a
+        RecursionError on the thousands-deep arithmetic chains of obfuscated files.
+        Hot path: the commonest node, a BinOp, is recognised by its exact type first
+        (`ast.parse` builds no subclasses) and its leaves (names, constants) are never
+        pushed; rarer nodes list their operands through `_operands`.
+        """
+        todo: list[ast.expr] = [node]
+        pop, push = todo.pop, todo.append
+        while todo:
+            node = pop()
+            if type(node) is _BINOP:
+                right, left = node.right, node.left
+                if type(right) not in _LEAF_TYPES:
+                    push(right)
+                if type(left) not in _LEAF_TYPES:
+                    push(left)
+            elif isinstance(node, _LEAF):
+                continue
+            elif isinstance(node, ast.Call):
+                self.call(node, out)
             else:
-                self.expr(node.elt, out)
-        else:
-            for child in ast.iter_child_nodes(node):
-                if isinstance(child, ast.expr):
-                    self.expr(child, out)
-                elif isinstance(child, ast.keyword):
-                    self.expr(child.value, out)
-                elif isinstance(child, ast.arguments):
-                    for default in child.defaults + [d for d in child.kw_defaults if d]:
-                        self.expr(default, out)
+                todo.extend(reversed(_operands(node)))
 
     def call(self, node: ast.Call, out: list[Event]) -> None:
         func = node.func
@@ -387,13 +347,22 @@ class Extractor:
         return None
 
     def _record(self, value: Value, text: str, method: str, node: ast.AST) -> None:
-        # By hand rather than `ast.walk`: a decoded expression is mostly integer arithmetic.
+        # By hand rather than `ast.walk`: a decoded expression is mostly integer arithmetic
+        # in long lists, recognised by exact type (one identity test each; `ast.parse`
+        # builds no subclasses, and any other node still takes the general path).
         todo: list[ast.AST] = [node]
         while todo:
             sub = todo.pop()
-            if isinstance(sub, ast.BinOp):
-                todo.append(sub.left)
-                todo.append(sub.right)
+            if type(sub) is _BINOP:
+                if type(sub.left) not in _LEAF_TYPES:
+                    todo.append(sub.left)
+                if type(sub.right) not in _LEAF_TYPES:
+                    todo.append(sub.right)
+                continue
+            if type(sub) in _LEAF_TYPES:
+                continue
+            if type(sub) is ast.List or type(sub) is ast.Tuple:
+                todo.extend(sub.elts)
                 continue
             if isinstance(sub, ast.Constant | ast.Name):
                 continue
@@ -402,6 +371,57 @@ class Extractor:
             todo.extend(ast.iter_child_nodes(sub))
         line = self.ctx.line(value.line)
         self.ctx.decoded.append(Decoded(self.ctx.path, line, method, preview(text)))
+
+
+def _operands(node: ast.expr) -> list[ast.expr]:
+    """The sub-expressions `Extractor.expr` visits for a node that is not a call, in order.
+
+    Common nodes are unpacked by hand (`ast.iter_child_nodes` is several times slower).
+    A comprehension's sources and conditions come before its element; a lambda's
+    default values are visited, its body is not run here; a format spec is skipped.
+    """
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.Attribute | ast.Starred | ast.FormattedValue):
+        return [node.value]
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return node.elts
+    if isinstance(node, ast.Dict):
+        found: list[ast.expr] = []
+        for key, value in zip(node.keys, node.values, strict=False):
+            if key is not None:
+                found.append(key)
+            found.append(value)
+        return found
+    if isinstance(node, ast.Subscript):
+        return [node.value, node.slice]
+    if isinstance(node, ast.Compare):
+        return [node.left, *node.comparators]
+    if isinstance(node, ast.BoolOp | ast.JoinedStr):
+        return node.values
+    if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp | ast.DictComp):
+        found = []
+        for gen in node.generators:
+            found.append(gen.iter)
+            found.extend(gen.ifs)
+        if isinstance(node, ast.DictComp):
+            found.append(node.key)
+            found.append(node.value)
+        else:
+            found.append(node.elt)
+        return found
+    found = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.expr):
+            found.append(child)
+        elif isinstance(child, ast.keyword):
+            found.append(child.value)
+        elif isinstance(child, ast.arguments):
+            found.extend(child.defaults)
+            found.extend(d for d in child.kw_defaults if d)
+    return found
 
 
 def _is_super_call(node: ast.expr) -> bool:

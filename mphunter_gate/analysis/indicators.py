@@ -53,6 +53,15 @@ class Rule:
     why: str
     #: Strings one of which every match contains (None: always search); see `required`.
     needs: frozenset[str] | None = None
+    #: A cheaper regex every match contains a match of (the rule's `guard` in the TOML),
+    #: for rules whose required strings are too common to skip any text.
+    guard: re.Pattern[str] | None = None
+
+    def may_match(self, low: str) -> bool:
+        """False only when the lowercased text cannot hold a match: it lacks what one needs."""
+        if not may_match(self.needs, low):
+            return False
+        return self.guard is None or self.guard.search(low) is not None
 
 
 @lru_cache(maxsize=1)
@@ -61,13 +70,15 @@ def rules() -> tuple[Rule, ...]:
     text = resources.files("mphunter_gate.data").joinpath("indicators.toml").read_text()
     doc = tomllib.loads(text)
     for name, entry in doc.items():
-        if re.search("[A-Z]", re.sub(r"\\.|[A-Z]-[A-Z]", "", entry["pattern"])):
-            raise ValueError(f"indicators.toml: [{name}] must be written in lowercase")
-    compiled = {name: re.compile(entry["pattern"]) for name, entry in doc.items()}
-    return tuple(
-        Rule(name, compiled[name], entry["why"], required(compiled[name]))
-        for name, entry in doc.items()
-    )
+        for key in ("pattern", "guard"):
+            if re.search("[A-Z]", re.sub(r"\\.|[A-Z]-[A-Z]", "", entry.get(key, ""))):
+                raise ValueError(f"indicators.toml: [{name}] {key} must be written in lowercase")
+    out: list[Rule] = []
+    for name, entry in doc.items():
+        pattern = re.compile(entry["pattern"])
+        guard = re.compile(entry["guard"]) if "guard" in entry else None
+        out.append(Rule(name, pattern, entry["why"], required(pattern), guard))
+    return tuple(out)
 
 
 def names() -> tuple[str, ...]:
@@ -81,9 +92,10 @@ def _clean(s: str) -> str:
 def find(text: str, path: str, decoded: Iterable[Decoded] = ()) -> tuple[Indicator, ...]:
     """Every rule that fires on `text` or on a decoded payload, with file and line.
 
-    A rule is searched for only where its required strings occur (`may_match`):
-    most files hold none, and a plain substring test is much cheaper than the
-    regex engine trying every alternative at every offset.
+    A rule is searched for only where its required strings occur (`may_match`)
+    and its guard matches: most files hold none, and a plain substring test (or
+    a regex starting with a literal) is much cheaper than the regex engine trying
+    every alternative at every offset.
     """
     body = text[:MAX_SCAN]
     low = ascii_lower(body)
@@ -92,7 +104,7 @@ def find(text: str, path: str, decoded: Iterable[Decoded] = ()) -> tuple[Indicat
     found: list[Indicator] = []
     for rule in rules():
         hits = 0
-        matches = rule.pattern.finditer(low) if may_match(rule.needs, low) else ()
+        matches = rule.pattern.finditer(low) if rule.may_match(low) else ()
         for m in matches:
             line = body.count("\n", 0, m.start()) + 1
             found.append(Indicator(rule.name, path, line, _clean(body[m.start() : m.end()])))

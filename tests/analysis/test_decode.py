@@ -240,3 +240,39 @@ def test_integer_indexing_and_slices(expr: str, value: str) -> None:
 )
 def test_unknown_or_invalid_subscripts_are_not_folded(expr: str) -> None:
     assert run(f"exec({expr})\n").decoded == ()
+
+
+@pytest.mark.parametrize(
+    ("expr", "value"),
+    [
+        ("chr((((3 << 2) + 1) << 3) - 1)", "g"),
+        ("chr(-(-104))", "h"),
+        (
+            "''.join(map(chr, [(7 << 4) - (1 << 1), 0x69 ^ 0, 210 // 2 - 1, (1 << 7) % 25 + 98]))",
+            "nihe",
+        ),
+        ("'ab' * 2 + 'c'", "ababc"),
+        ("bytes((100 + 5, 0x68 | 1)).decode()", "ii"),
+        ("'x' + 'y' * (1 << 2)", "xyyyy"),
+    ],
+)
+def test_integer_arithmetic_and_lists_are_folded(expr: str, value: str) -> None:
+    a = run(f"code = {expr}\nexec(code)\n")
+    assert [d.preview for d in a.decoded] == [value]
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        "chr(1 << 64 << 1)",  # beyond the integer bound
+        "chr((1 << 70) - (1 << 70) + 104)",  # an intermediate beyond the bound is unknown too
+        "chr(104 // 0)",
+        "chr(1 << 64 >> 64 + 104)",  # a shift by 64 or more is not folded
+        "chr(~-105)",  # only unary minus is known
+        "chr(104 + True)",
+        "''.join([chr(104), n])",  # one unknown item makes the list unknown
+        "'a' + " * 160 + "'a'",  # deeper than the evaluator goes
+    ],
+)
+def test_unknown_arithmetic_is_not_folded(expr: str) -> None:
+    assert run(f"exec({expr})\n").decoded == ()

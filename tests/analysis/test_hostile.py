@@ -83,3 +83,12 @@ def test_exponential_inlining_is_bounded() -> None:
 
 def test_an_ordinary_script_is_not_truncated() -> None:
     assert not run("import os\nos.getpid()\n").truncated
+
+
+def test_long_operator_chain_gets_a_full_analysis() -> None:
+    # Deeper than the interpreter's recursion limit, within what `ast.parse` accepts:
+    # the expression visitor is iterative, so this needs no fallback.
+    src = "import os\nx = " + " + ".join(["y"] * 1_500) + "\nos.system(str(x))\n"
+    a = run(src)
+    assert a.parse is ParseMode.AST
+    assert apis(a) == ["str", "os.system"]

@@ -103,3 +103,25 @@ def test_ascii_lower_keeps_every_offset() -> None:
     assert low == "powershell \u212a \u0130 \udcff \u00c9x"
     assert len(low) == len(text)
     assert ascii_lower("ABC") == "abc"
+
+
+def test_guard_never_hides_a_match() -> None:
+    from mphunter_gate.analysis.indicators import ascii_lower, rules
+
+    texts = [
+        "s.connect(('198.51.100.4', 4444))",
+        's.connect( ( "10.0.0.1" , 80 ) )',
+        "urlopen('http://192.0.2.10:8080/x')",
+        "u = 'https://203.0.113.255/a'; v = 'tcp://1.2.3.4'; w = 'udp://9.9.9.9'",
+        "version = '1.2.3.4'",
+        "x = ('1.2.3', 80)",
+    ]
+    guarded = [r for r in rules() if r.guard is not None]
+    assert guarded
+    for rule in guarded:
+        for text in texts:
+            low = ascii_lower(text)
+            if rule.pattern.search(low):
+                assert rule.may_match(low), (rule.name, text)
+    ip = next(r for r in rules() if r.name == "raw_ip_endpoint")
+    assert not ip.may_match("setup(name='x', version='1.2.3')")
