@@ -192,7 +192,8 @@ class ScriptAnalysis:
     decoded: tuple[Decoded, ...] = ()
     error: str | None = None
     indicators: tuple[Indicator, ...] = ()
-    #: The walk stopped at its size or time budget: the sequences are a prefix.
+    #: The walk stopped at its size or work budget (or, for hostile input, the emergency
+    #: time limit): the sequences are a prefix.
     truncated: bool = False
 
     @property

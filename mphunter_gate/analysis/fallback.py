@@ -8,7 +8,9 @@ aliases, calls resolve, payloads decode); any other line yields the dotted
 names followed by `(` found in its tokens, resolved through the same aliases.
 There is no call graph or CFG here, so the calls come out in source order.
 Tokenizer errors (unterminated strings, bad dedents) end tokenizing; the rest
-of the text is then scanned with a regular expression.
+of the text is then scanned with a regular expression. Both are charged to
+the script's shared `Budget` (tokens, and lines plus matches of the scan), so
+where they stop does not depend on the machine's speed.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ import ast
 import io
 import keyword
 import re
-import time
 import tokenize
 
 from mphunter_gate.analysis import limits
+from mphunter_gate.analysis.budget import Budget
 from mphunter_gate.analysis.callgraph import MODULE, Program
 from mphunter_gate.analysis.cfg import straight_line
 from mphunter_gate.analysis.events import Api, Context, Event, Extractor, Payload
@@ -56,16 +58,21 @@ def _resolve_dotted(scope: Scope, parts: list[str]) -> str | None:
 
 
 class _LinePass:
-    def __init__(self, text: str, ctx: Context, deadline: float) -> None:
+    def __init__(self, text: str, ctx: Context, budget: Budget) -> None:
         self.lines = text.splitlines(keepends=True)
         self.ctx = ctx
-        self.deadline = deadline
+        self.budget = budget
         self.scope = Scope("module", MODULE, None)
         self.program = Program({}, {}, self.scope)
         self.extractor = Extractor(self.program, self.scope, ctx)
         self.events: list[Event] = []
         #: True when every token was read and none was an error: "no calls" is then a fact.
         self.complete = False
+
+    def _spend(self, tokens: int) -> bool:
+        """Charge `tokens` units of work; True when the pass must stop here."""
+        self.budget.tokens -= tokens
+        return self.budget.tokens < 0 or self.budget.expired()
 
     def _source(self, start: int, end: int) -> str:
         return "".join(self.lines[start - 1 : end])
@@ -120,9 +127,7 @@ class _LinePass:
         try:
             for tok in tokenize.generate_tokens(readline):
                 count += 1
-                if count % 4096 == 0 and (
-                    time.monotonic() > self.deadline or count > limits.MAX_FALLBACK_TOKENS
-                ):
+                if count % 4096 == 0 and self._spend(4096):
                     self._flush(pending, line_start or last_row, last_row, reparse=False)
                     return
                 ttype, string = tok.type, tok.string
@@ -194,9 +199,11 @@ class _LinePass:
     def _regex_scan(self, from_line: int) -> None:
         self._bind_imports_textually(self._source(from_line, len(self.lines)))
         for offset, line in enumerate(self.lines[from_line - 1 :]):
-            if time.monotonic() > self.deadline or len(self.events) >= limits.MAX_SEQUENCE_CALLS:
+            if self._spend(1) or len(self.events) >= limits.MAX_SEQUENCE_CALLS:
                 return
             for m in _CALL_RE.finditer(line):
+                if self._spend(1):
+                    return
                 parts = [p.strip() for p in m.group(1).split(".")]
                 prefix = line[: m.start()].rstrip()
                 if prefix.endswith(("def", "class")):
@@ -206,12 +213,12 @@ class _LinePass:
                     self.events.append(Api(api, from_line + offset))
 
 
-def token_events(text: str, ctx: Context, deadline: float) -> tuple[list[Event], bool]:
+def token_events(text: str, ctx: Context, budget: Budget) -> tuple[list[Event], bool]:
     """Calls recovered from text `ast` rejected, in source order.
 
     The flag says the whole text tokenized cleanly, so an empty list means the
     text really has no calls (e.g. a Python 2 file of `print` statements).
     """
-    line_pass = _LinePass(text, ctx, deadline)
+    line_pass = _LinePass(text, ctx, budget)
     line_pass.run(text)
     return line_pass.events, line_pass.complete

@@ -9,7 +9,7 @@ third of the analysis time went to collections that never find garbage:
 these objects are freed by reference counting when the analysis returns.
 The few cycles an analysis creates (an extractor and its evaluator's bound
 methods, caught exceptions) are collected by the first collection after the
-pause; each analysis is bounded by `limits.TIME_BUDGET_S`, so what can pile
+pause; each analysis is bounded by the counted budgets in `limits`, so what can pile
 up meanwhile is bounded too.
 
 The collector's switch is process-wide and the gate may analyse while other

@@ -6,7 +6,13 @@ when that pass found no call and could not read the whole text cleanly.
 A RecursionError from a very deep tree (the parser accepts more nesting than
 our recursive visitors) is treated like a parse failure, so hostile nesting
 lands in the token pass rather than crashing the gate. Decoded payloads run
-through the same function with `depth + 1`, sharing the deadline.
+through the same function with `depth + 1`, sharing the work budget.
+
+The result is a function of the input alone: every early stop is a counted
+budget (`budget.Budget`), so the same script gives the same sequences on a
+busy CI runner and on a quiet laptop. The one exception is the emergency
+clock (`limits.EMERGENCY_TIME_S`), which no known input reaches and which
+marks the result truncated when it trips.
 """
 
 from __future__ import annotations
@@ -14,10 +20,10 @@ from __future__ import annotations
 import ast
 import logging
 import re
-import time
 from dataclasses import dataclass
 
 from mphunter_gate.analysis import gcpause, indicators, limits
+from mphunter_gate.analysis.budget import Budget
 from mphunter_gate.analysis.callgraph import collect
 from mphunter_gate.analysis.cfg import CFG, build
 from mphunter_gate.analysis.events import Api, Context, Payload
@@ -52,7 +58,8 @@ class Options:
     graph_mode: str
     priority: Priority | None
     max_decode_depth: int
-    deadline: float
+    #: Shared by the script and every payload decoded from it (the one mutable part).
+    budget: Budget
 
 
 @dataclass(frozen=True)
@@ -111,7 +118,7 @@ def analyse_text(
     text = text[: limits.MAX_TEXT_CHARS]
 
     def payload(code: str, line: int) -> Payload | None:
-        if depth >= opts.max_decode_depth or time.monotonic() > opts.deadline:
+        if depth >= opts.max_decode_depth or not opts.budget.take_payload(len(code)):
             return None
         sub = analyse_text(code, path, opts, depth=depth + 1, decoded=decoded, fixed_line=line)
         if sub.parse is ParseMode.FAILED or not sub.sequences:
@@ -130,18 +137,18 @@ def analyse_text(
                 path=path,
                 graph_mode=opts.graph_mode,
                 priority=opts.priority,
-                deadline=opts.deadline,
+                budget=opts.budget,
                 fixed_line=fixed_line,
             )
             dfs, bfs = walker.sequences()
             if walker.truncated:
-                log.info("%s: sequence truncated (size or time budget)", path)
+                log.info("%s: sequence truncated (size or work budget)", path)
             return _Result(ParseMode.AST, (dfs, bfs), truncated=walker.truncated)
         except RecursionError:
             del decoded[mark:]
             error = "RecursionError: tree too deep for the call-graph pass"
     ctx = Context(path, payload, decoded, fixed_line)
-    events, complete = token_events(text, ctx, opts.deadline)
+    events, complete = token_events(text, ctx, opts.budget)
     calls: list[ApiCall] = []
     bfs_calls: list[ApiCall] = []
     for event in events:
@@ -191,7 +198,7 @@ def analyse(
     """
     if graph_mode not in GRAPH_MODES:
         raise ValueError(f"graph_mode must be one of {GRAPH_MODES}, not {graph_mode!r}")
-    opts = Options(graph_mode, priority, max_decode_depth, time.monotonic() + limits.TIME_BUDGET_S)
+    opts = Options(graph_mode, priority, max_decode_depth, Budget())
     decoded: list[Decoded] = []
     text = pth_code(script.text) if script.kind is ScriptKind.PTH else script.text
     try:
@@ -201,6 +208,13 @@ def analyse(
             )
     except RecursionError:
         result = _Result(ParseMode.FAILED, (), "RecursionError: input nested too deeply")
+    if opts.budget.emergency:
+        log.warning(
+            "%s: analysis stopped at the emergency time limit (%.0f s); "
+            "the result depends on machine load",
+            script.path,
+            limits.EMERGENCY_TIME_S,
+        )
     found = _dedupe(decoded)
     return ScriptAnalysis(
         path=script.path,
@@ -210,5 +224,5 @@ def analyse(
         decoded=found,
         error=result.error,
         indicators=indicators.find(text, script.path, found),
-        truncated=result.truncated,
+        truncated=result.truncated or opts.budget.emergency,
     )

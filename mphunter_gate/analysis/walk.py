@@ -12,15 +12,19 @@ option and takes the highest first, so `if c: A else: B` and
 falls back to source order. Inlining is bounded in depth, never re-enters a
 function already on the stack, and the output is capped: a few lines of
 mutually calling functions cannot grow a sequence without bound.
+
+Where a walk stops depends only on the script: every event visited is charged
+to the script's shared `Budget` (see `budget`), never to the clock, so a busy
+machine gives the same sequences as a quiet one.
 """
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable
 
 from mphunter_gate.analysis import limits
+from mphunter_gate.analysis.budget import Budget
 from mphunter_gate.analysis.callgraph import MODULE
 from mphunter_gate.analysis.cfg import CFG
 from mphunter_gate.analysis.events import Api, Inline, Payload
@@ -30,7 +34,7 @@ Priority = Callable[[str], float]
 
 
 class _Stop(Exception):
-    """The sequence is full or the script's time budget is spent."""
+    """The sequence is full, or the script's walk budget (or the emergency clock) is spent."""
 
 
 class Walker:
@@ -43,14 +47,14 @@ class Walker:
         path: str,
         graph_mode: str,
         priority: Priority | None,
-        deadline: float,
+        budget: Budget,
         fixed_line: int | None = None,
     ) -> None:
         self.cfgs = cfgs
         self.path = path
         self.graph_mode = graph_mode
         self.priority = priority
-        self.deadline = deadline
+        self.budget = budget
         self.fixed_line = fixed_line
         self.truncated = False
         self._first_api: dict[tuple[str, int], str | None] = {}
@@ -96,17 +100,23 @@ class Walker:
 
     # -- emission -------------------------------------------------------------------------
 
-    def _late(self) -> bool:
-        return time.monotonic() > self.deadline
-
     def _append(self, out: list[ApiCall], api: str, line: int) -> None:
         if len(out) >= limits.MAX_SEQUENCE_CALLS:
             raise _Stop
-        if len(out) % 64 == 0 and len(out) >= limits.MIN_CALLS_LATE and self._late():
+        if len(out) % 64 == 0 and (
+            (len(out) >= limits.MIN_CALLS_LATE and self.budget.walks_late) or self.budget.expired()
+        ):
             raise _Stop
         out.append(
             ApiCall(api, self.path, self.fixed_line if self.fixed_line is not None else line)
         )
+
+    def _charge(self) -> None:
+        """Charge one visited event to the shared budget; stop at the emergency limit."""
+        budget = self.budget
+        budget.walk_steps -= 1
+        if budget.walk_steps & 255 == 0 and budget.expired():
+            raise _Stop
 
     def _emit(
         self, qualname: str, order: str, out: list[ApiCall], stack: list[str], done: set[str]
@@ -114,14 +124,19 @@ class Walker:
         cfg = self.cfgs.get(qualname)
         if cfg is None:
             return
+        budget = self.budget
         done.add(qualname)
         stack.append(qualname)
         try:
             for block_id in self._block_order(qualname, cfg, order):
                 for event in cfg.blocks[block_id].events:
+                    # Inlined `_charge` plus the per-walk bounds: this is the hot loop.
+                    budget.walk_steps -= 1
                     self._steps += 1
-                    if self._steps > limits.MAX_WALK_STEPS or (
-                        self._steps > limits.MAX_WALK_STEPS_LATE and self._late()
+                    if (
+                        self._steps > limits.MAX_WALK_STEPS
+                        or (self._steps > limits.MAX_WALK_STEPS_LATE and budget.walk_steps < 0)
+                        or (budget.walk_steps & 255 == 0 and budget.expired())
                     ):
                         raise _Stop
                     if isinstance(event, Api):
@@ -148,6 +163,7 @@ class Walker:
                 continue
             for block in cfg.blocks:
                 for event in block.events:
+                    self._charge()
                     if isinstance(event, Api):
                         self._append(out, event.api, event.line)
                     elif isinstance(event, Inline):

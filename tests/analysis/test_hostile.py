@@ -3,7 +3,8 @@
 Wall-clock limits are measured in bench/analysis_throughput.py, not asserted
 here: a timed unit test fails on a slow or busy CI machine for no fault of the
 code. What these tests pin down is the structural bound (fallback path taken,
-sequence length capped) that keeps the time bounded.
+sequence length capped, counted work budget) that keeps the time bounded; that
+the bound does not depend on the clock is pinned down in test_budget.py.
 """
 
 from __future__ import annotations
