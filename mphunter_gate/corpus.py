@@ -63,6 +63,16 @@ class Entry:
     files: list[str]
     status: str  # ok | no-script | no-sdist | error
     detail: str | None = None
+    #: `install_time.SELECTION_VERSION` the files were picked with (manifests written
+    #: before it was recorded read as 1).
+    selection: int = 1
+
+    @property
+    def current(self) -> bool:
+        """Whether the entry holds what `select` picks today; only entries whose
+        files depend on the selection rules (ok, no-script) can be stale."""
+        stale_able = self.status in ("ok", "no-script")
+        return not stale_able or self.selection == install_time.SELECTION_VERSION
 
 
 def candidates(top: int, random: int, history: int = 0) -> list[Candidate]:
@@ -122,6 +132,15 @@ def read_manifest(corpus_dir: Path) -> Iterator[Entry]:
             log.warning("%s:%d: skipping unreadable manifest line (%s)", path, n, exc)
 
 
+def latest_entries(corpus_dir: Path) -> list[Entry]:
+    """One entry per release and sample: the manifest's last line for it (a
+    release fetched again under newer selection rules supersedes its old line)."""
+    last: dict[tuple[str, str | None, str], Entry] = {}
+    for e in read_manifest(corpus_dir):
+        last[(e.name, e.version, e.sample)] = e
+    return list(last.values())
+
+
 #: Earlier release series kept per "history" candidate.
 HISTORY_SERIES = 3
 
@@ -163,6 +182,7 @@ def _store(
             status=status,
             files=files or [],
             detail=detail[:300] if detail else None,
+            selection=install_time.SELECTION_VERSION,
         )
 
     if error is not None:
@@ -202,7 +222,9 @@ def download(
 ) -> dict[str, int]:
     """Fetch what the manifest lacks; returns counts per status."""
     corpus_dir.mkdir(parents=True, exist_ok=True)
-    done = {(e.name, e.sample == "history") for e in read_manifest(corpus_dir)}
+    # An entry stored under older selection rules is fetched again; its new line
+    # comes later in the manifest, and readers keep a package's last line.
+    done = {(e.name, e.sample == "history") for e in read_manifest(corpus_dir) if e.current}
     todo = [
         c for c in candidates(top, random, history) if (c.name, c.sample == "history") not in done
     ]

@@ -21,6 +21,10 @@ from mphunter_gate.types import Script, ScriptKind
 
 #: Folders whose code does not run at install or import time.
 _SKIP_DIRS = {"test", "tests", "testing", "docs", "doc", "examples", "example", "benchmarks"}
+#: Which rules `select` follows; bump it whenever `select` picks different files, so
+#: a benign corpus stored under older rules is fetched again (`corpus.download`).
+#: 1: setup.py, backends, .pth, package __init__ and imports; 2: + declared py_modules.
+SELECTION_VERSION = 2
 #: Bound on modules followed from one package's `__init__.py`.
 MAX_IMPORTED = 12
 _IMPORT_RE = re.compile(r"^\s*(?:from\s+([.\w]+)\s+import\s+([\w, ()]+)|import\s+([\w.]+))", re.M)

@@ -39,6 +39,7 @@ def _params(args: argparse.Namespace) -> Any:
 
 
 def run_training(args: argparse.Namespace) -> int:
+    from mphunter_gate.corpus import latest_entries
     from mphunter_gate.index import default_cache_dir
     from mphunter_gate.model import train
     from mphunter_gate.model.data import load_benign, load_malicious
@@ -55,8 +56,7 @@ def run_training(args: argparse.Namespace) -> int:
     params = _params(args)
     malicious = load_malicious(tar, jsonl, prefix_len=params.prefix_len)
     benign = load_benign(corpus, prefix_len=params.prefix_len)
-    entries = [json.loads(x) for x in (corpus / "manifest.jsonl").read_text().splitlines() if x]
-    ok = [e for e in entries if e.get("status") == "ok"]
+    ok = [e for e in latest_entries(corpus) if e.status == "ok"]
     provenance = {
         "command": "mphunter-gate " + " ".join(sys.argv[1:]),
         "benign": {
@@ -65,9 +65,9 @@ def run_training(args: argparse.Namespace) -> int:
             "for the most downloaded, also the newest release of earlier series)",
             "corpus_manifest_sha256": sha256_file(corpus / "manifest.jsonl"),
             "packages_ok": len(ok),
-            "packages_top": sum(1 for e in ok if e.get("sample") == "top"),
-            "packages_random": sum(1 for e in ok if e.get("sample") == "random"),
-            "packages_history": sum(1 for e in ok if e.get("sample") == "history"),
+            "packages_top": sum(1 for e in ok if e.sample == "top"),
+            "packages_random": sum(1 for e in ok if e.sample == "random"),
+            "packages_history": sum(1 for e in ok if e.sample == "history"),
             "scripts": len(benign),
         },
         "malicious": {

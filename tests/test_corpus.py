@@ -190,3 +190,30 @@ def test_download_is_resumable(
     entries = {(e.name, e.version): e for e in read_manifest(out)}
     assert set(entries) == {("alpha", "1.0"), ("alpha", "0.9"), ("beta", "2.0")}
     assert entries[("beta", "2.0")].files == ["beta-2.0/beta/__init__.py"]
+
+
+@pytest.mark.integration
+def test_entries_picked_under_older_selection_rules_are_fetched_again(
+    local_index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    py_modules = "from setuptools import setup\nsetup(name='alpha', py_modules=['alpha'])\n"
+    local_index.add_sdist("alpha", "1.0", files={"setup.py": py_modules, "alpha.py": "x = 1\n"})
+    monkeypatch.setattr(
+        corpus,
+        "candidates",
+        lambda top, random, old: [Candidate("alpha", 1, "top"), Candidate("gone", 2, "top")],
+    )
+    out = tmp_path / "corpus"
+    out.mkdir()
+    stale = Entry("alpha", "1.0", "alpha-1.0.tar.gz", None, 1, "top", ["alpha-1.0/setup.py"], "ok")
+    failed = Entry("gone", None, None, None, 2, "top", [], "no-sdist")
+    lines = [{k: v for k, v in asdict(e).items() if k != "selection"} for e in (stale, failed)]
+    (out / "manifest.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    index = Index(local_index.url, cache_dir=tmp_path / "cache", retries=0, timeout=10)
+
+    assert not stale.current and failed.current  # an old line reads as selection 1
+    assert corpus.download(out, index, 2, 0, workers=2, progress=False) == {"ok": 1}
+    assert corpus.download(out, index, 2, 0, workers=2, progress=False) == {}
+    (alpha,) = [e for e in corpus.latest_entries(out) if e.name == "alpha"]
+    assert alpha.files == ["alpha-1.0/setup.py", "alpha-1.0/alpha.py"]
+    assert len(corpus.latest_entries(out)) == 2 and len(list(read_manifest(out))) == 3
