@@ -152,3 +152,16 @@ def test_scores_do_not_depend_on_the_process_hash_seed(trained: Path) -> None:
         )
         outputs.add(done.stdout.strip())
     assert len(outputs) == 1
+
+
+def test_models_from_before_rarity_load_without_it(trained: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old-models"
+    shutil.copytree(trained, old)
+    (old / "rarity.json").unlink()
+    raw = json.loads((old / "manifest.json").read_text())
+    del raw["artifacts"]["rarity.json"]
+    (old / "manifest.json").write_text(json.dumps(raw))
+    detector = Detector.load(old)
+    tokens = ["os.system"]
+    assert 0.0 <= detector.score(analysed("x/setup.py", tokens), tokens).score <= 1.0
+    assert "rarity.json" in ARTIFACTS and (trained / "rarity.json").is_file()  # new ones do
