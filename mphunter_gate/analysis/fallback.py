@@ -68,11 +68,15 @@ class _LinePass:
         self.events: list[Event] = []
         #: True when every token was read and none was an error: "no calls" is then a fact.
         self.complete = False
+        #: True when a budget or the sequence cap stopped the pass before the end.
+        self.cut = False
 
     def _spend(self, tokens: int) -> bool:
         """Charge `tokens` units of work; True when the pass must stop here."""
         self.budget.tokens -= tokens
-        return self.budget.tokens < 0 or self.budget.expired()
+        if self.budget.tokens < 0 or self.budget.expired():
+            self.cut = True
+        return self.cut
 
     def _source(self, start: int, end: int) -> str:
         return "".join(self.lines[start - 1 : end])
@@ -199,7 +203,10 @@ class _LinePass:
     def _regex_scan(self, from_line: int) -> None:
         self._bind_imports_textually(self._source(from_line, len(self.lines)))
         for offset, line in enumerate(self.lines[from_line - 1 :]):
-            if self._spend(1) or len(self.events) >= limits.MAX_SEQUENCE_CALLS:
+            if self._spend(1):
+                return
+            if len(self.events) >= limits.MAX_SEQUENCE_CALLS:
+                self.cut = True
                 return
             for m in _CALL_RE.finditer(line):
                 if self._spend(1):
@@ -213,12 +220,13 @@ class _LinePass:
                     self.events.append(Api(api, from_line + offset))
 
 
-def token_events(text: str, ctx: Context, budget: Budget) -> tuple[list[Event], bool]:
+def token_events(text: str, ctx: Context, budget: Budget) -> tuple[list[Event], bool, bool]:
     """Calls recovered from text `ast` rejected, in source order.
 
-    The flag says the whole text tokenized cleanly, so an empty list means the
-    text really has no calls (e.g. a Python 2 file of `print` statements).
+    The first flag says the whole text tokenized cleanly, so an empty list means
+    the text really has no calls (e.g. a Python 2 file of `print` statements);
+    the second that a budget stopped the pass early (the result is truncated).
     """
     line_pass = _LinePass(text, ctx, budget)
     line_pass.run(text)
-    return line_pass.events, line_pass.complete
+    return line_pass.events, line_pass.complete, line_pass.cut

@@ -148,7 +148,7 @@ def analyse_text(
             del decoded[mark:]
             error = "RecursionError: tree too deep for the call-graph pass"
     ctx = Context(path, payload, decoded, fixed_line)
-    events, complete = token_events(text, ctx, opts.budget)
+    events, complete, cut = token_events(text, ctx, opts.budget)
     calls: list[ApiCall] = []
     bfs_calls: list[ApiCall] = []
     for event in events:
@@ -162,7 +162,9 @@ def analyse_text(
     if not calls and not complete:
         return _Result(ParseMode.FAILED, (), f"{error}; the tolerant pass found no calls")
     log.info("%s: parsed with the tolerant token pass (%s)", path, error)
-    return _Result(ParseMode.TOKENS, (tuple(calls), tuple(bfs_calls)))
+    if cut:
+        log.info("%s: token pass stopped early (size or work budget)", path)
+    return _Result(ParseMode.TOKENS, (tuple(calls), tuple(bfs_calls)), truncated=cut)
 
 
 def pth_code(text: str) -> str:

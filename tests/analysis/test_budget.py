@@ -115,6 +115,7 @@ def test_the_token_budget_stops_the_tolerant_pass(monkeypatch: pytest.MonkeyPatc
     cut = run(PY2_LONG)
     assert cut.parse is ParseMode.TOKENS
     assert 0 < len(cut.sequences[0]) < len(full.sequences[0])
+    assert cut.truncated and not full.truncated  # the report says the pass was cut
 
 
 @pytest.mark.parametrize("src", ["import os\nos.getpid()\n", EXPONENTIAL, PY2_LONG])
