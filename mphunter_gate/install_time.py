@@ -47,15 +47,21 @@ def _root(names: list[str]) -> str:
 _DYNAMIC_IMPORTERS = {"import_module", "__import__"}
 
 
-def _imports(text: str) -> list[tuple[int, str, list[str]]]:
-    """(level, module, imported names) for every import; regex fallback for py2 files.
+def _parse(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _imports(text: str, tree: ast.Module | None) -> list[tuple[int, str, list[str]]]:
+    """(level, module, imported names) for every import of `text` (parsed as
+    `tree`); regex fallback for py2 files, which `ast` rejects (tree None).
 
     `importlib.import_module("x.y")` and `__import__("x")` with a literal
     name count as imports too: hiding the payload module behind them is cheap.
     """
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    if tree is None:
         out: list[tuple[int, str, list[str]]] = []
         for m in _IMPORT_RE.finditer(text):
             if m.group(3):
@@ -93,11 +99,36 @@ class _Picker:
         self.links = set(tree.links())
         self.picked: dict[str, ScriptKind] = {}
         self._texts: dict[str, str] = {}
+        self._syntax: dict[str, ast.Module | None] = {}
+        self._pyproject: dict[str, object] | None = None
 
     def text(self, name: str) -> str:
         if name not in self._texts:
             self._texts[name] = decode(self.tree.read(name))
         return self._texts[name]
+
+    def syntax(self, name: str) -> ast.Module | None:
+        """`name` parsed; None when `ast` rejects it.
+
+        setup.py is read by two rules (the modules it imports, the `py_modules`
+        it declares), so its tree is kept; any other file is read by one rule,
+        and its tree (large for a big module) is not kept.
+        """
+        if name != self.root + "setup.py":
+            return _parse(self.text(name))
+        if name not in self._syntax:
+            self._syntax[name] = _parse(self.text(name))
+        return self._syntax[name]
+
+    def pyproject(self) -> dict[str, object]:
+        """The root pyproject.toml parsed once; {} when absent or unreadable."""
+        if self._pyproject is None:
+            name = self.root + "pyproject.toml"
+            try:
+                self._pyproject = tomllib.loads(self.text(name)) if name in self.files else {}
+            except (tomllib.TOMLDecodeError, ArchiveError):
+                self._pyproject = {}
+        return self._pyproject
 
     def refuse_link(self, name: str) -> None:
         """A link where an install-time file belongs: not followed, so not scannable."""
@@ -130,7 +161,7 @@ class _Picker:
         not hold (the stdlib, dependencies) are left to the analysis.
         """
         try:
-            imports = _imports(self.text(name))
+            imports = _imports(self.text(name), self.syntax(name))
         except ArchiveError:
             return budget
         here = posixpath.dirname(name)
@@ -157,15 +188,8 @@ def _backend_files(p: _Picker) -> list[tuple[str, str]]:
 
     Returns (backend file, the backend-path folder it was found in).
     """
-    pyproject = p.root + "pyproject.toml"
-    p.refuse_link(pyproject)
-    if pyproject not in p.files:
-        return []
-    try:
-        doc = tomllib.loads(p.text(pyproject))
-    except (tomllib.TOMLDecodeError, ArchiveError):
-        return []
-    bs = doc.get("build-system")
+    p.refuse_link(p.root + "pyproject.toml")
+    bs = p.pyproject().get("build-system")
     if not isinstance(bs, dict):
         return []
     paths, backend = bs.get("backend-path"), bs.get("build-backend")
@@ -191,13 +215,9 @@ def _literal_strings(node: ast.expr) -> list[str]:
     return [v for v in map(_literal_str, items) if v is not None]
 
 
-def _setup_py_modules(text: str) -> tuple[list[str], str]:
+def _setup_py_modules(tree: ast.Module | None) -> tuple[list[str], str]:
     """`py_modules` and the root `package_dir` of a literal `setup(...)` call."""
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return [], ""
-    for node in ast.walk(tree):
+    for node in ast.walk(tree) if tree is not None else ():
         if not isinstance(node, ast.Call):
             continue
         keywords = {k.arg: k.value for k in node.keywords if k.arg}
@@ -225,18 +245,15 @@ def _declared_modules(p: _Picker) -> list[tuple[str, str]]:
     setup = p.root + "setup.py"
     if setup in p.picked:
         try:
-            names, folder = _setup_py_modules(p.text(setup))
+            names, folder = _setup_py_modules(p.syntax(setup))
         except ArchiveError:
             names, folder = [], ""
         declared += [(n, folder) for n in names]
-    pyproject = p.root + "pyproject.toml"
-    if pyproject in p.files:
-        try:
-            tool = tomllib.loads(p.text(pyproject)).get("tool", {}).get("setuptools", {})
-        except (tomllib.TOMLDecodeError, ArchiveError, AttributeError):
-            tool = {}
-        names = tool.get("py-modules", []) if isinstance(tool, dict) else []
-        dirs = tool.get("package-dir", {}) if isinstance(tool, dict) else {}
+    tools = p.pyproject().get("tool")
+    tool = tools.get("setuptools") if isinstance(tools, dict) else None
+    if isinstance(tool, dict):
+        names = tool.get("py-modules", [])
+        dirs = tool.get("package-dir", {})
         folder = dirs.get("", "") if isinstance(dirs, dict) else ""
         if isinstance(names, list) and isinstance(folder, str):
             declared += [(n, folder) for n in names if isinstance(n, str)]
