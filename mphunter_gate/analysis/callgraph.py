@@ -63,6 +63,8 @@ class Program:
     class_nodes: dict[int, str] = field(default_factory=dict)
     #: The parsed module; None when the token pass builds the program one line at a time.
     tree: ast.Module | None = None
+    #: The text `tree` was parsed from (lets `rebound_names` skip most of the tree).
+    source: str | None = None
     _rebound: frozenset[str] | None = field(default=None, init=False, repr=False)
     _scanned: bool = field(default=False, init=False, repr=False)
 
@@ -74,7 +76,8 @@ class Program:
         most scripts never ask, and the ones that do ask many times.
         """
         if not self._scanned:
-            self._rebound = rebound_names(self.tree.body) if self.tree is not None else None
+            tree = self.tree
+            self._rebound = rebound_names(tree.body, self.source) if tree is not None else None
             self._scanned = True
         return self._rebound is None or name in self._rebound
 
@@ -136,10 +139,10 @@ def _local_class(scope: Scope, node: ast.expr) -> str | None:
     return None
 
 
-def collect(tree: ast.Module) -> Program:
+def collect(tree: ast.Module, source: str | None = None) -> Program:
     """Build the program's scopes and definitions (pass 1; nothing is resolved yet)."""
     module = Scope("module", MODULE, None)
-    program = Program({}, {}, module, tree=tree)
+    program = Program({}, {}, module, tree=tree, source=source)
     program.functions[MODULE] = FunctionInfo(MODULE, tree.body, module, 1)
     _Collector(program).body(tree.body, module, MODULE)
     return program

@@ -188,6 +188,8 @@ _DECODE_ERRORS = (binascii.Error, ValueError, zlib.error, lzma.LZMAError, OSErro
 _MAX_EVAL_DEPTH = 150
 #: A `_fold` work item whose operands are evaluated: apply its operator.
 _APPLY = -1
+#: Added to a `_fold` work item's depth to try `_int_tree` on it first (see `_fold`).
+_TRY_INT = 1 << 16
 
 
 def _join_method(outer: str, inner: str) -> str:
@@ -369,12 +371,21 @@ class Evaluator:
         base = self._depth
         operands: list[tuple[Data, str]] = []
         # (node, the depth `eval` checks it at) to evaluate; (node, _APPLY) to combine the
-        # values of its operands, which are then the last items of `operands`.
-        todo: list[tuple[ast.expr, int]] = [(root, base - 1)]
+        # values of its operands, which are then the last items of `operands`; a depth
+        # above _TRY_INT asks to try the recursive integer path on the node first.
+        todo: list[tuple[ast.expr, int]] = [(root, base - 1 + _TRY_INT)]
         pop, push = todo.pop, todo.append
         try:
             while todo:
                 node, depth = pop()
+                if depth >= _TRY_INT:
+                    depth -= _TRY_INT
+                    n = _int_tree(node, depth)
+                    if n is None:
+                        return None
+                    if not isinstance(n, _NotInt):
+                        operands.append((n, ""))
+                        continue
                 if depth == _APPLY:
                     if type(node) is ast.BinOp:
                         b, b_method = operands.pop()
@@ -447,7 +458,7 @@ class Evaluator:
                     if len(elts) > limits.MAX_VALUE_ITEMS:
                         return None
                     push((node, _APPLY))
-                    todo.extend((e, depth + 1) for e in reversed(elts))
+                    todo.extend((e, depth + 1 + _TRY_INT) for e in reversed(elts))
                 else:
                     self._depth = depth
                     value = self.eval(node)
@@ -760,6 +771,48 @@ def _combine(op: ast.operator, a: Data, b: Data) -> Data | None:
 
 def _bounded(n: int) -> int | None:
     return n if -_INT_BOUND <= n <= _INT_BOUND else None
+
+
+class _NotInt:
+    """What `_int_tree` says of a tree that is not integer arithmetic on constants."""
+
+
+_NOT_INT = _NotInt()
+
+
+def _int_tree(node: ast.expr, depth: int) -> int | _NotInt | None:
+    """The value of integer arithmetic on constants, by plain recursion; else a marker.
+
+    Obfuscated files spell characters as such trees (`(((3 << 2) + 1) << 3) - 1`),
+    thousands per file, and `_fold`'s general loop (a work item, a tuple and two list
+    operations per node) cost more than the rest of their analysis after parsing.
+    Returns what `_fold` gives for the tree (None where it gives unknown: a node
+    deeper than `_MAX_EVAL_DEPTH`, an unknown operator, a result out of bounds), or
+    `_NOT_INT` when any leaf is not an integer constant and the general loop must
+    evaluate the tree. Recursion stops at `_MAX_EVAL_DEPTH`, so it stays shallow.
+    """
+    if depth > _MAX_EVAL_DEPTH:
+        return None
+    if type(node) is ast.Constant:
+        v = node.value
+        return v if type(v) is int else _NOT_INT
+    if type(node) is ast.BinOp:
+        a = _int_tree(node.left, depth + 1)
+        if type(a) is not int:
+            return a
+        b = _int_tree(node.right, depth + 1)
+        if type(b) is not int:
+            return b
+        op = type(node.op)
+        fn = _INT_OPS.get(op) or _SHIFT_OPS.get(op)
+        if fn is None or (op in _SHIFT_OPS and not 0 <= b < 64):
+            n = _combine(node.op, a, b)
+            return n if isinstance(n, int) else None
+        return _bounded(fn(a, b))
+    if type(node) is ast.UnaryOp and type(node.op) is ast.USub:
+        a = _int_tree(node.operand, depth + 1)
+        return -a if type(a) is int else a
+    return _NOT_INT
 
 
 def as_text(data: Data) -> str | None:

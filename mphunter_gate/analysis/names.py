@@ -113,24 +113,37 @@ def plain_import_bindings(name: str, asname: str | None) -> tuple[str, str]:
     return head, head
 
 
-def rebound_names(nodes: Iterable[ast.AST]) -> frozenset[str] | None:
+#: Every construct that binds a name inside an expression spells one of these: a
+#: comprehension target (`for`), a lambda's parameters, `:=`, `setattr(o, 'name', v)`.
+_EXPR_BINDING_WORDS = ("for", "lambda", ":=", "setattr")
+
+
+def rebound_names(nodes: Iterable[ast.AST], source: str | None = None) -> frozenset[str] | None:
     """Every name the code may bind anywhere, in any scope; None after `from m import *`.
 
     The static evaluator may only use what a builtin *is* (its repr, for one) while no
     statement of the script could have replaced it, so this over-approximates on
     purpose: scopes are ignored, and attribute, subscript and `setattr` stores with a
     constant name (`builtins.oct = f`, `globals()['oct'] = f`) count as bindings too.
-    A star import could bind anything, hence None. The walk is by hand, not
-    `ast.walk`: the files that ask are the obfuscated ones, whose trees are mostly
-    arithmetic, and stepping over those nodes cheaply keeps the scan a few times faster.
+    A star import could bind anything, hence None.
+
+    The files that ask are the obfuscated ones, whose trees are mostly arithmetic, so
+    the walk is by hand (arithmetic and constants cost one test each) and, given the
+    `source` the nodes were parsed from, it skips every expression read as a value
+    (not an assignment target) whose lines spell none of `_EXPR_BINDING_WORDS`: only
+    those constructs bind inside such an expression, and none can be spelt without
+    its word, so the answer is the same as from the whole walk.
     """
+    may_bind = _lines_that_may_bind(source)
     bound: set[str] = set()
+    # Statements and other non-expressions, walked whole; expressions, walked whole.
     todo: list[ast.AST] = list(nodes)
-    while todo:
-        node = todo.pop()
+    exprs: list[ast.AST] = []
+    while todo or exprs:
+        node = exprs.pop() if exprs else todo.pop()
         if isinstance(node, ast.BinOp):
-            todo.append(node.left)
-            todo.append(node.right)
+            exprs.append(node.left)
+            exprs.append(node.right)
             continue
         if isinstance(node, ast.Constant):
             continue
@@ -170,10 +183,38 @@ def rebound_names(nodes: Iterable[ast.AST]) -> frozenset[str] | None:
             and isinstance(node.args[1], ast.Constant)
         ):
             bound.add(str(node.args[1].value))
+        inside = isinstance(node, ast.expr)
         for name in node._fields:
             child = getattr(node, name, None)
-            if isinstance(child, ast.AST):
-                todo.append(child)
-            elif isinstance(child, list):
-                todo.extend(c for c in child if isinstance(c, ast.AST))
+            children = child if isinstance(child, list) else (child,)
+            for c in children:
+                if not isinstance(c, ast.expr):
+                    if isinstance(c, ast.AST):
+                        (exprs if inside else todo).append(c)
+                elif inside or may_bind is None or _may_bind(c, may_bind):
+                    exprs.append(c)
     return frozenset(bound)
+
+
+def _lines_that_may_bind(source: str | None) -> list[int] | None:
+    """Running count, per line, of lines spelling a word of `_EXPR_BINDING_WORDS`.
+
+    None (check nothing) without a source or when a lone carriage return makes
+    `ast`'s line numbers differ from a split at newlines.
+    """
+    if source is None or source.count("\r") != source.count("\r\n"):
+        return None
+    counts = [0]
+    total = 0
+    for line in source.split("\n"):
+        total += any(word in line for word in _EXPR_BINDING_WORDS)
+        counts.append(total)
+    return counts
+
+
+def _may_bind(node: ast.expr, counts: list[int]) -> bool:
+    """Whether an expression may bind a name: a target, or its lines spell a binding word."""
+    if not isinstance(getattr(node, "ctx", None), ast.Load | None):
+        return True
+    first, last = node.lineno, node.end_lineno or node.lineno
+    return counts[min(last, len(counts) - 1)] != counts[first - 1]

@@ -130,7 +130,7 @@ def analyse_text(
         ctx = Context(path, payload, decoded, fixed_line)
         mark = len(decoded)
         try:
-            program = collect(tree)
+            program = collect(tree, text)
             cfgs: dict[str, CFG] = {q: build(program, f, ctx) for q, f in program.functions.items()}
             walker = Walker(
                 cfgs,

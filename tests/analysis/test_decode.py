@@ -254,6 +254,7 @@ def test_unknown_or_invalid_subscripts_are_not_folded(expr: str) -> None:
         ("'ab' * 2 + 'c'", "ababc"),
         ("bytes((100 + 5, 0x68 | 1)).decode()", "ii"),
         ("'x' + 'y' * (1 << 2)", "xyyyy"),
+        ("bytes([(3 << 5) + 8, -3 << 0 ^ -108, 10 % 7 + 100]).decode()", "hig"),
     ],
 )
 def test_integer_arithmetic_and_lists_are_folded(expr: str, value: str) -> None:
@@ -272,6 +273,9 @@ def test_integer_arithmetic_and_lists_are_folded(expr: str, value: str) -> None:
         "chr(104 + True)",
         "''.join([chr(104), n])",  # one unknown item makes the list unknown
         "'a' + " * 160 + "'a'",  # deeper than the evaluator goes
+        "bytes([(1 << 70) - (1 << 70) + 104]).decode()",  # the bound, in a list item
+        "bytes([104, (1 << 2) + n]).decode()",  # an unknown leaf in a list item
+        "bytes([" + "1 + " * 160 + "1]).decode()",  # a list item deeper than the evaluator goes
     ],
 )
 def test_unknown_arithmetic_is_not_folded(expr: str) -> None:

@@ -156,3 +156,32 @@ def test_rebound_names_over_approximates_bindings() -> None:
     found = rebound_names(ast.parse(textwrap.dedent(src)).body)
     assert found == frozenset("cdghijklmnoQrtvxy")
     assert rebound_names(ast.parse("from os import *\n").body) is None
+
+
+@pytest.mark.parametrize(
+    "src",
+    [
+        "if (n := f()):\n    pass\n",
+        "x = g(\n    1,\n    [o for o in p],\n)\n",
+        "h(key=lambda q=r: q)\n",
+        "y = (setattr(w, 'x', 3), 1)\n",
+        "print(f'{(m := 2)}')\n",
+        "class A(metaclass=M):\n    def f(self, a=[b for b in c]): pass\n",
+        "match v:\n    case {'k': z, **rest} if (g := z):\n        pass\n",
+        "with open(p) as fh, q() as (s, t):\n    u[0], v.w = 1, 2\n",
+        "a = 1\r\nb = [c for c in d]\r\n",
+        "a = 1\rb = [c for c in d]\r",  # lone carriage returns: lines not checked
+        "x = ((((3 << 2) + 1) << 3) - 1)\nfor i in range(3): pass\n",
+    ],
+)
+def test_rebound_names_from_source_lines_equals_the_whole_walk(src: str) -> None:
+    body = ast.parse(src).body
+    assert rebound_names(body, src) == rebound_names(body)
+
+
+def test_rebound_names_skips_value_expressions_whose_lines_spell_no_binding_word() -> None:
+    # The tree binds `n` inside an expression; a source without `:=` on that line
+    # (never the case for a real parse) shows the expression is not walked.
+    body = ast.parse("print((n := 1))\nm = 2\n").body
+    assert rebound_names(body, "print((n  = 1))\nm = 2\n") == frozenset("m")
+    assert rebound_names(body) == frozenset("mn")
