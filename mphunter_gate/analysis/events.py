@@ -95,7 +95,9 @@ class Extractor:
         self.evaluator = Evaluator(
             lambda node: me.api_name(node), lambda name: me.lookup_value(name), program.rebinds
         )
-        self._covered: set[int] = set()
+        #: Above zero while walking an expression whose decoded value is already recorded:
+        #: the decoders inside it are part of that value, not payloads of their own.
+        self._quiet = 0
 
     # -- values and names ---------------------------------------------------------------
 
@@ -257,16 +259,22 @@ class Extractor:
         func = node.func
         ref = self.resolve(func)
         api = ref.target if ref is not None and ref.kind == "api" else None
-        payload = self._decode(node, api, func)
+        payload, recorded = self._decode(node, api, func)
+        quiet = recorded is node
+        self._quiet += quiet
         if isinstance(func, ast.Attribute):
             if not _is_super_call(func.value):  # `super().run()` names the base's method
                 self.expr(func.value, out)
         elif not isinstance(func, ast.Name):
             self.expr(func, out)
         for arg in node.args:
+            inner = arg is recorded
+            self._quiet += inner
             self.expr(arg, out)
+            self._quiet -= inner
         for kw in node.keywords:
             self.expr(kw.value, out)
+        self._quiet -= quiet
         line = node.lineno
         if ref is None:
             if isinstance(func, ast.Attribute):
@@ -324,51 +332,37 @@ class Extractor:
 
     # -- decoding -------------------------------------------------------------------------
 
-    def _decode(self, node: ast.Call, api: str | None, func: ast.expr) -> Payload | None:
-        """Record a decodable literal at this call; analyse it if this call executes it."""
-        if id(node) in self._covered:
-            return None
+    def _decode(
+        self, node: ast.Call, api: str | None, func: ast.expr
+    ) -> tuple[Payload | None, ast.expr | None]:
+        """Record a decodable literal at this call; analyse it if this call executes it.
+
+        Returns the payload to inline and the expression whose value was recorded
+        (the call, or an executed call's argument), which `call` then walks quietly.
+        """
+        if self._quiet:
+            return None, None
         if api in EXEC_APIS and node.args:
-            value = self.evaluator.eval(node.args[0])
+            arg = node.args[0]
+            value = self.evaluator.eval(arg)
             text = as_text(value.data) if value is not None else None
             if value is None or text is None:
-                return None
-            self._record(value, text, value.method or "literal", node.args[0])
-            return self.ctx.analyse_payload(text, self.ctx.line(value.line))
+                return None, None
+            self._record(value, text, value.method or "literal")
+            return self.ctx.analyse_payload(text, self.ctx.line(value.line)), arg
         named = api in DECODERS or api in ("codecs.decode", "codecs.encode")
         if not named and not (isinstance(func, ast.Attribute) and func.attr in _EVAL_METHODS):
-            return None
+            return None, None
         value = self.evaluator.eval(node)
         if value is None or not value.method:
-            return None
+            return None, None
         text = as_text(value.data)
-        if text is not None:
-            self._record(value, text, value.method, node)
-        return None
+        if text is None:
+            return None, None
+        self._record(value, text, value.method)
+        return None, node
 
-    def _record(self, value: Value, text: str, method: str, node: ast.AST) -> None:
-        # By hand rather than `ast.walk`: a decoded expression is mostly integer arithmetic
-        # in long lists, recognised by exact type (one identity test each; `ast.parse`
-        # builds no subclasses, and any other node still takes the general path).
-        todo: list[ast.AST] = [node]
-        while todo:
-            sub = todo.pop()
-            if type(sub) is _BINOP:
-                if type(sub.left) not in _LEAF_TYPES:
-                    todo.append(sub.left)
-                if type(sub.right) not in _LEAF_TYPES:
-                    todo.append(sub.right)
-                continue
-            if type(sub) in _LEAF_TYPES:
-                continue
-            if type(sub) is ast.List or type(sub) is ast.Tuple:
-                todo.extend(sub.elts)
-                continue
-            if isinstance(sub, ast.Constant | ast.Name):
-                continue
-            if isinstance(sub, ast.Call):
-                self._covered.add(id(sub))
-            todo.extend(ast.iter_child_nodes(sub))
+    def _record(self, value: Value, text: str, method: str) -> None:
         line = self.ctx.line(value.line)
         self.ctx.decoded.append(Decoded(self.ctx.path, line, method, preview(text)))
 
