@@ -13,12 +13,20 @@ The derivation reads the parse tree of `re`'s own parser (`re._parser`, the
 `sre_parse` of Python 3.10), which is internal. It is written to fail safe:
 any construct it does not know makes it give up (None: always search), so a
 different tree can only cost speed, never a missed match.
+
+Knowing that a text may match still leaves the search: `re` tries each
+alternative at every offset of a 1 MB file (30 ms) because the patterns offer
+it no literal prefix. `anchors(pattern)` reads from the same tree where a match
+can *start*: every match holds one of a few strings at a fixed (or nearly
+fixed) distance from its beginning. The offsets at which those strings occur
+are then the only places where `re` needs to try a match.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
@@ -29,6 +37,9 @@ except ImportError:  # Python 3.10
 
 #: Largest set of alternative strings tracked for one part of a pattern.
 _MAX_CHOICES = 64
+#: Widest range of distances an anchor may lie from a match's start: each distance
+#: is one more offset to try per occurrence (`(^|\s)-e` has two).
+_MAX_SPREAD = 4
 
 Strings = frozenset[str]
 
@@ -48,6 +59,35 @@ def required(pattern: re.Pattern[str]) -> Strings | None:
         return None
     # A text holding `cmd.exe` holds `cmd`: keep only the strings no other one is part of.
     return frozenset(s for s in needed if not any(t != s and t in s for t in needed))
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """`text` begins `lo` to `hi` characters after the start of a match.
+
+    An occurrence of `text` at offset `o` puts the only possible match starts
+    at `o - hi` .. `o - lo`; a text position no anchor points at cannot start one.
+    """
+
+    text: str
+    lo: int
+    hi: int
+
+
+def anchors(pattern: re.Pattern[str]) -> frozenset[Anchor] | None:
+    """Anchors one of which every match of `pattern` holds; None if none can be named.
+
+    Like `required`, this reads `re`'s internal parse tree and gives up (None:
+    search every offset) on anything it does not know.
+    """
+    if pattern.flags & (re.IGNORECASE | re.VERBOSE):
+        return None
+    try:
+        tree = sre.parse(pattern.pattern, pattern.flags)
+        found = _anchors(list(tree), tree.state)
+    except (re.error, TypeError, ValueError, AttributeError, RecursionError, KeyError):
+        return None
+    return None if found is None else frozenset(found)
 
 
 def may_match(needed: Strings | None, text: str) -> bool:
@@ -79,6 +119,63 @@ def _needed(items: list[tuple[Any, Any]]) -> Strings | None:
     return max(candidates, key=lambda c: (min(map(len, c)), -len(c)))
 
 
+def _anchors(items: list[tuple[Any, Any]], state: Any) -> set[Anchor] | None:
+    """The first run of exactly known parts, offset by the width of what precedes it.
+
+    A part that is neither known exactly nor anchored itself (`\\s`, `(^|\\s)`) is
+    stepped over, adding its width to the offset, as long as that width is
+    bounded and the offsets stay within `_MAX_SPREAD` of each other.
+    """
+    lo = hi = 0
+    for i, (op, av) in enumerate(items):
+        run = _run(items[i:])
+        if run and all(run):
+            # A text starting with `cmd.exe` starts with `cmd`: the shortest prefixes suffice.
+            return {
+                Anchor(s, lo, hi) for s in run if not any(t != s and s.startswith(t) for t in run)
+            }
+        inner = _anchors_of(op, av, state)
+        if inner is not None:
+            return {Anchor(a.text, a.lo + lo, a.hi + hi) for a in inner}
+        width_lo, width_hi = sre.SubPattern(state, [(op, av)]).getwidth()
+        lo += width_lo
+        hi += width_hi
+        if hi - lo > _MAX_SPREAD:
+            return None
+    return None
+
+
+def _run(items: list[tuple[Any, Any]]) -> Strings:
+    """Every string the longest leading run of exactly known parts can match."""
+    out: Strings = frozenset({""})
+    for op, av in items:
+        part = _exact(op, av)
+        joined = None if part is None else _concat(out, part)
+        if joined is None:
+            break
+        out = joined
+    return out
+
+
+def _anchors_of(op: Any, av: Any, state: Any) -> set[Anchor] | None:
+    """Anchors of a group, of every alternative of a branch, or of a repeat's first pass."""
+    if op is sre.SUBPATTERN:
+        _group, add_flags, del_flags, sub = av
+        return None if add_flags or del_flags else _anchors(list(sub), state)
+    if op is sre.BRANCH:
+        out: set[Anchor] = set()
+        for branch in av[1]:
+            part = _anchors(list(branch), state)
+            if part is None:
+                return None
+            out |= part
+        return out
+    if op in _REPEATS:
+        low, _high, sub = av
+        return _anchors(list(sub), state) if low >= 1 else None
+    return None
+
+
 def _add(candidates: list[Strings], run: Strings | None) -> None:
     if run and all(run):
         candidates.append(run)
@@ -94,6 +191,8 @@ def _exact(op: Any, av: Any) -> Strings | None:
     """Every string this part can match, when that is a small finite set."""
     if op is sre.LITERAL:
         return frozenset({chr(av)})
+    if op is sre.IN and all(kind is sre.LITERAL for kind, _ in av):  # `['"]`, not `[^x]`
+        return frozenset(chr(c) for _, c in av) if len(av) <= _MAX_CHOICES else None
     if op is sre.AT:  # `\b`, `^`: zero-width, so the strings around it stay adjacent
         return frozenset({""})
     if op is sre.SUBPATTERN:

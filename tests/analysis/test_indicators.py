@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import itertools
+import random
 
 import pytest
 
 from mphunter_gate.analysis import analyse
-from mphunter_gate.analysis.indicators import find, names
-from mphunter_gate.types import Script, ScriptKind
+from mphunter_gate.analysis.indicators import find, names, rules
+from mphunter_gate.types import Indicator, Script, ScriptKind
 
 # (rule, text that must fire it, benign-looking text that must not)
 CASES = [
@@ -125,3 +127,106 @@ def test_guard_never_hides_a_match() -> None:
                 assert rule.may_match(low), (rule.name, text)
     ip = next(r for r in rules() if r.name == "raw_ip_endpoint")
     assert not ip.may_match("setup(name='x', version='1.2.3')")
+
+
+# The scan's shortcuts (letters, anchors) must give what searching the
+# whole text with every rule gives; these texts are built to hit each shortcut.
+SHORTCUT_CASES = [
+    # letters are sparse: the needle is found in the short `letters` copy
+    ("shell_interpreter", "x = ((1 << 3) + 1, 2)\n" * 400 + "os.system('powershell -c x')"),
+    # non-ASCII and a lone surrogate next to the needle
+    ("shell_interpreter", "\u99ac \udcff powershell -c x \u99ac"),
+    # one of several needles sharing letters (`oast`)
+    ("exfil_service", "u = 'https://abc.oast.online/x'"),
+    ("exfil_service", "u = 'https://x.NGROK-FREE.APP/'"),
+    # anchors at a distance: `(^|\s)-e` at the very start and after a tab
+    ("encoded_command", "-enc " + "QUFB" * 12),
+    ("encoded_command", "a\t-e " + "QUFB" * 12),
+    # more anchor occurrences than tries: the search falls back to `re` mid-text
+    ("shell_interpreter", "cmdx " * 5000 + "cmd /c whoami"),
+    ("hidden_execution", "if a > b:\n" * 3000 + "os.system('nohup ./x &')"),
+    ("long_encoded_blob", "x = ''\n" * 3000 + "b = '" + "QUJD" * 120 + "'"),
+]
+
+
+def _plain_find(text: str, path: str) -> tuple[Indicator, ...]:
+    """What `find` gave before the shortcuts: every rule searched over the whole text."""
+    from mphunter_gate.analysis.indicators import MAX_HITS_PER_RULE, MAX_SCAN, _clean, ascii_lower
+
+    body = text[:MAX_SCAN]
+    low = ascii_lower(body)
+    out = []
+    for rule in rules():
+        for m in itertools.islice(rule.pattern.finditer(low), MAX_HITS_PER_RULE):
+            line = body.count("\n", 0, m.start()) + 1
+            out.append(Indicator(rule.name, path, line, _clean(body[m.start() : m.end()])))
+    return tuple(out)
+
+
+@pytest.mark.parametrize(("rule", "text"), SHORTCUT_CASES)
+def test_shortcuts_never_skip_a_match(rule: str, text: str) -> None:
+    hits = find(text, "setup.py")
+    assert rule in {i.name for i in hits}
+    assert hits == _plain_find(text, "setup.py")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "power-shell and Power\u99acShell",  # `letters` joins them into `powershell`
+        "o-ast.fun; n.grok.io",  # the key is in `letters` only
+        "-" * 50 + "e" * 50,
+    ],
+)
+def test_letters_only_rule_out(text: str) -> None:
+    assert find(text, "setup.py") == _plain_find(text, "setup.py") == ()
+
+
+def _synthetic_texts() -> list[str]:
+    """Random texts from the rules' own strings, in both cases, with separators and noise."""
+    pieces = sorted(
+        {a.needle.text for r in rules() for a in r.starts or ()}
+        | {n.text for r in rules() for n in r.needles or ()}
+    )
+    pieces += [p.upper() for p in pieces[::3]]
+    pieces += [" ", "\n", "\t", "'", '"', "(", ")", "/", ".", "-", ">", "x", "\u99ac", "\udcff"]
+    pieces += ["cmd /c", "-enc " + "QUFB" * 12, " | sh", "'" + "QUJD" * 110 + "'"]
+    pieces += ["('10.0.0.1', 4444)", "https://10.1.2.3/", "urlretrieve(u, 'p.bat')"]
+    rng = random.Random(7)
+    return ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 60))) for _ in range(1500)]
+
+
+def test_find_equals_the_plain_search() -> None:
+    for text in _synthetic_texts():
+        assert find(text, "s.py") == _plain_find(text, "s.py"), text
+
+
+def test_anchored_search_yields_every_match_in_order() -> None:
+    from mphunter_gate.analysis.indicators import _lowered, _Scan
+
+    texts = _synthetic_texts() + [t for _, t in SHORTCUT_CASES]
+    for text in texts:
+        scan = _Scan(*_lowered(text))
+        for rule in rules():
+            expected = [m.span() for m in rule.pattern.finditer(scan.low)]
+            assert [m.span() for m in rule._matches(scan)] == expected, (rule.name, text)
+
+
+def test_scan_finds_what_str_find_finds() -> None:
+    from mphunter_gate.analysis.indicators import _lowered, _Scan
+
+    needles = {n.text: n for r in rules() for n in r.needles or ()}
+    needles.update((s.needle.text, s.needle) for r in rules() for s in r.starts or ())
+    for text in _synthetic_texts()[:300]:
+        scan = _Scan(*_lowered(text))
+        for needle in needles.values():
+            assert scan.first(needle) == scan.low.find(needle.text)
+            assert scan.find(needle, 7) == scan.low.find(needle.text, 7)
+
+
+def test_needle_keys_are_their_letters() -> None:
+    from mphunter_gate.analysis.indicators import _needle
+
+    assert _needle("oast.fun").key == b"oastfun"
+    assert _needle("-e").key is None  # too few letters to be worth a lookup
+    assert _needle("ssh").key == b"ssh"
