@@ -192,8 +192,9 @@ class ScriptAnalysis:
     decoded: tuple[Decoded, ...] = ()
     error: str | None = None
     indicators: tuple[Indicator, ...] = ()
-    #: The walk stopped at its size or work budget (or, for hostile input, the emergency
-    #: time limit): the sequences are a prefix.
+    #: A size cap or work budget cut the analysis (a walk, the token pass, the static
+    #: evaluator, or the analysis of a decoded payload; for hostile input, the emergency
+    #: time limit): the sequences are a prefix, or miss what was left undecoded.
     truncated: bool = False
 
     @property

@@ -4,7 +4,8 @@ A CI gate must give the same verdict for the same package on a quiet laptop
 and on a busy runner, and training must be reproducible for a seed. So what
 stops an analysis early is counted work, never elapsed time: walk steps
 (shared by the DFS and BFS walks of the script and of every payload decoded
-from it), tokens read by the tolerant pass, and decoded payloads analysed.
+from it), tokens read by the tolerant pass, decoded payloads analysed, and
+the static evaluator's work (nodes folded, values produced).
 The counts in `limits` are chosen so that the slowest file we know of
 finishes well under the 2 s target on our reference machine.
 
@@ -22,7 +23,16 @@ from mphunter_gate.analysis import limits
 class Budget:
     """What one script (decoded payloads included) may still spend."""
 
-    __slots__ = ("_stop_at", "emergency", "payload_chars", "payloads", "tokens", "walk_steps")
+    __slots__ = (
+        "_stop_at",
+        "emergency",
+        "eval_cut",
+        "eval_work",
+        "payload_chars",
+        "payloads",
+        "tokens",
+        "walk_steps",
+    )
 
     def __init__(self) -> None:
         #: Walk steps left before walks turn "late" (see `limits.WALK_STEP_BUDGET`).
@@ -32,6 +42,11 @@ class Budget:
         #: Decoded payloads that may still be analysed, and their total size.
         self.payloads = limits.PAYLOAD_BUDGET
         self.payload_chars = limits.PAYLOAD_CHAR_BUDGET
+        #: Work the static evaluator may still do (see `limits.EVAL_WORK_BUDGET`); charged
+        #: in bulk, so it may go below zero before the evaluator notices.
+        self.eval_work = limits.EVAL_WORK_BUDGET
+        #: Set once the evaluator refused an expression because `eval_work` was spent.
+        self.eval_cut = False
         #: Set once the emergency time limit was reached (see `expired`).
         self.emergency = False
         self._stop_at = time.monotonic() + limits.EMERGENCY_TIME_S

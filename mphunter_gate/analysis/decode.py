@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from mphunter_gate.analysis import limits
+from mphunter_gate.analysis.budget import Budget
 from mphunter_gate.analysis.names import BUILTIN_NAMES
 
 Data = str | bytes | int | list
@@ -186,6 +187,13 @@ _ROT13 = frozenset({"rot13", "rot_13"})
 _TEXT_ENCODINGS = frozenset({"utf-8", "utf8", "ascii", "latin-1", "latin1", "iso-8859-1", ""})
 _DECODE_ERRORS = (binascii.Error, ValueError, zlib.error, lzma.LZMAError, OSError, EOFError)
 _MAX_EVAL_DEPTH = 150
+#: Evaluator work (`limits.EVAL_WORK_BUDGET`) of a string or bytes value: one unit per
+#: 2**_CHARS_SHIFT characters (copies and the C decoders run at a byte a nanosecond or
+#: faster). The decoders here, Python loops or slow on random input (50-100 ns a byte),
+#: also charge one unit per 2**_SLOW_SHIFT bytes of input.
+_CHARS_SHIFT = 8
+_SLOW_DECODERS = frozenset({_b32, _b85, _a85, _bz2})
+_SLOW_SHIFT = 2
 #: A `_fold` work item whose operands are evaluated: apply its operator.
 _APPLY = -1
 #: Added to a `_fold` work item's depth to try `_int_tree` on it first (see `_fold`).
@@ -213,7 +221,10 @@ class Evaluator:
     `from base64 import b64decode as d; d(...)` is recognised); `lookup` gives
     the known value of a variable; `rebinds` says whether the script may bind a
     name anywhere (the default, "always", keeps builtins' reprs unknown). Returns
-    None for anything it cannot prove.
+    None for anything it cannot prove. Its work is charged to `budget` (the
+    script's, shared with its payloads; None: a budget of its own), since the size
+    caps bound one value but not how many a hostile file asks for; once that is
+    spent everything is unknown and `budget.eval_cut` says the result was cut.
     """
 
     def __init__(
@@ -221,10 +232,12 @@ class Evaluator:
         resolve: Callable[[ast.expr], str | None],
         lookup: Callable[[str], Value | None],
         rebinds: Callable[[str], bool] = lambda name: True,
+        budget: Budget | None = None,
     ) -> None:
         self._resolve = resolve
         self._lookup = lookup
         self._rebinds = rebinds
+        self._budget = budget if budget is not None else Budget()
         self._locals: dict[str, Value] = {}
         self._depth = 0
 
@@ -232,6 +245,11 @@ class Evaluator:
         """The value of `node`, or None; `prefix_ok` (for subscripts only) admits prefixes."""
         if self._depth > _MAX_EVAL_DEPTH:
             return None
+        budget = self._budget
+        if budget.eval_work < 0:
+            budget.eval_cut = True
+            return None
+        budget.eval_work -= 1
         self._depth += 1
         try:
             value = self._eval(node)
@@ -239,8 +257,12 @@ class Evaluator:
             self._depth -= 1
         if value is None or (value.prefix_only and not prefix_ok):
             return None
-        if _size(value.data) > limits.MAX_VALUE_CHARS:
+        data = value.data
+        size = _size(data)
+        if size > limits.MAX_VALUE_CHARS:
             return None
+        # Lists are consumed item by item (joins, comprehensions, `bytes`), strings in bulk.
+        budget.eval_work -= size if type(data) is list else size >> _CHARS_SHIFT
         return value
 
     def builtin_function(self, node: ast.expr) -> Builtin | None:
@@ -366,9 +388,13 @@ class Evaluator:
         gives: operands left to right, one unknown operand makes the whole tree
         unknown (as it does through every operator, `-x` and list display), a node
         deeper than `_MAX_EVAL_DEPTH` is unknown, every intermediate string is held
-        to `MAX_VALUE_CHARS` and every list to `MAX_VALUE_ITEMS`.
+        to `MAX_VALUE_CHARS` and every list to `MAX_VALUE_ITEMS`. The work (one unit per
+        item taken off the stack, plus the size of strings built on the way) is charged
+        to the budget once, when the root is done.
         """
         base = self._depth
+        work = 1
+        int_nodes = [0]  # operators `_int_tree` evaluated, part of the work
         operands: list[tuple[Data, str]] = []
         # (node, the depth `eval` checks it at) to evaluate; (node, _APPLY) to combine the
         # values of its operands, which are then the last items of `operands`; a depth
@@ -380,7 +406,7 @@ class Evaluator:
                 node, depth = pop()
                 if depth >= _TRY_INT:
                     depth -= _TRY_INT
-                    n = _int_tree(node, depth)
+                    n = _int_tree(node, depth, int_nodes)
                     if n is None:
                         return None
                     if not isinstance(n, _NotInt):
@@ -404,8 +430,9 @@ class Evaluator:
                             operands[-1] = (n, a_method or b_method)
                             continue
                         data = _combine(node.op, a, b)
-                        if data is None or _size(data) > limits.MAX_VALUE_CHARS:
+                        if data is None or (size := _size(data)) > limits.MAX_VALUE_CHARS:
                             return None
+                        work += size >> _CHARS_SHIFT
                         operands[-1] = (data, a_method or b_method)
                     elif type(node) is ast.UnaryOp:  # `-x`
                         a, method = operands[-1]
@@ -441,6 +468,7 @@ class Evaluator:
                     push((node, _APPLY))
                     push((right, depth + 1))
                     push((left, depth + 1))
+                    work += 3
                 elif type(node) is ast.Constant:
                     v = node.value
                     if isinstance(v, bool) or not isinstance(v, str | bytes | int):
@@ -453,12 +481,14 @@ class Evaluator:
                         return None
                     push((node, _APPLY))
                     push((node.operand, depth + 1))
+                    work += 2
                 elif type(node) is ast.List or type(node) is ast.Tuple:
                     elts = node.elts
                     if len(elts) > limits.MAX_VALUE_ITEMS:
                         return None
                     push((node, _APPLY))
                     todo.extend((e, depth + 1 + _TRY_INT) for e in reversed(elts))
+                    work += 1 + len(elts)
                 else:
                     self._depth = depth
                     value = self.eval(node)
@@ -467,6 +497,8 @@ class Evaluator:
                     operands.append((value.data, value.method))
         finally:
             self._depth = base
+            # Items pushed and never taken off (an early return) were no work.
+            self._budget.eval_work -= work - len(todo) + int_nodes[0]
         data, method = operands[0]
         return Value(data, method, line)
 
@@ -642,6 +674,7 @@ class Evaluator:
             items = argv[0]
             if isinstance(items, str) and isinstance(data, str):
                 items = list(items)
+                self._budget.eval_work -= len(items)  # charged as a string, joined per item
             if not isinstance(items, list) or not all(isinstance(i, type(data)) for i in items):
                 return None
             method = args[0].method if args[0] is not None else ""
@@ -702,6 +735,8 @@ class Evaluator:
     ) -> Value | None:
         if len(raw) > limits.MAX_DECODE_INPUT:
             return None
+        if fn in _SLOW_DECODERS:
+            self._budget.eval_work -= len(raw) >> _SLOW_SHIFT
         try:
             out = fn(raw)
         except _DECODE_ERRORS:
@@ -780,7 +815,7 @@ class _NotInt:
 _NOT_INT = _NotInt()
 
 
-def _int_tree(node: ast.expr, depth: int) -> int | _NotInt | None:
+def _int_tree(node: ast.expr, depth: int, count: list[int]) -> int | _NotInt | None:
     """The value of integer arithmetic on constants, by plain recursion; else a marker.
 
     Obfuscated files spell characters as such trees (`(((3 << 2) + 1) << 3) - 1`),
@@ -790,6 +825,7 @@ def _int_tree(node: ast.expr, depth: int) -> int | _NotInt | None:
     deeper than `_MAX_EVAL_DEPTH`, an unknown operator, a result out of bounds), or
     `_NOT_INT` when any leaf is not an integer constant and the general loop must
     evaluate the tree. Recursion stops at `_MAX_EVAL_DEPTH`, so it stays shallow.
+    `count[0]` counts the operators evaluated, for the evaluator's work budget.
     """
     if depth > _MAX_EVAL_DEPTH:
         return None
@@ -797,10 +833,11 @@ def _int_tree(node: ast.expr, depth: int) -> int | _NotInt | None:
         v = node.value
         return v if type(v) is int else _NOT_INT
     if type(node) is ast.BinOp:
-        a = _int_tree(node.left, depth + 1)
+        count[0] += 1
+        a = _int_tree(node.left, depth + 1, count)
         if type(a) is not int:
             return a
-        b = _int_tree(node.right, depth + 1)
+        b = _int_tree(node.right, depth + 1, count)
         if type(b) is not int:
             return b
         op = type(node.op)
@@ -810,7 +847,8 @@ def _int_tree(node: ast.expr, depth: int) -> int | _NotInt | None:
             return n if isinstance(n, int) else None
         return _bounded(fn(a, b))
     if type(node) is ast.UnaryOp and type(node.op) is ast.USub:
-        a = _int_tree(node.operand, depth + 1)
+        count[0] += 1
+        a = _int_tree(node.operand, depth + 1, count)
         return -a if type(a) is int else a
     return _NOT_INT
 

@@ -15,6 +15,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from mphunter_gate.analysis.budget import Budget
 from mphunter_gate.analysis.callgraph import COMMAND_METHODS, Program
 from mphunter_gate.analysis.decode import DECODERS, Evaluator, Value, as_text, preview
 from mphunter_gate.analysis.names import Binding, Scope
@@ -75,6 +76,8 @@ class Context:
 
     #: Added to every line (the tolerant pass parses one logical line at a time).
     line_offset: int = 0
+    #: The script's work budget; the evaluators of every scope charge it.
+    budget: Budget = field(default_factory=Budget)
 
     def line(self, line: int) -> int:
         return self.fixed_line if self.fixed_line is not None else line + self.line_offset
@@ -93,7 +96,10 @@ class Extractor:
         # a weak proxy, reference counting frees the tree as soon as the analysis is done.
         me = weakref.proxy(self)
         self.evaluator = Evaluator(
-            lambda node: me.api_name(node), lambda name: me.lookup_value(name), program.rebinds
+            lambda node: me.api_name(node),
+            lambda name: me.lookup_value(name),
+            program.rebinds,
+            ctx.budget,
         )
         #: Above zero while walking an expression whose decoded value is already recorded:
         #: the decoders inside it are part of that value, not payloads of their own.

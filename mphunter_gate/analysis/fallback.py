@@ -10,7 +10,8 @@ There is no call graph or CFG here, so the calls come out in source order.
 Tokenizer errors (unterminated strings, bad dedents) end tokenizing; the rest
 of the text is then scanned with a regular expression. Both are charged to
 the script's shared `Budget` (tokens, and lines plus matches of the scan), so
-where they stop does not depend on the machine's speed.
+where they stop does not depend on the machine's speed; the events kept, from
+tokens or from re-parsed lines, are capped at `limits.MAX_SEQUENCE_CALLS`.
 """
 
 from __future__ import annotations
@@ -78,6 +79,14 @@ class _LinePass:
             self.cut = True
         return self.cut
 
+    def _add(self, events: list[Event]) -> None:
+        """Keep `events`, up to `limits.MAX_SEQUENCE_CALLS` in all; past it the pass is cut."""
+        room = limits.MAX_SEQUENCE_CALLS - len(self.events)
+        if len(events) > room:
+            self.cut = True
+            del events[max(room, 0) :]
+        self.events.extend(events)
+
     def _source(self, start: int, end: int) -> str:
         return "".join(self.lines[start - 1 : end])
 
@@ -107,12 +116,16 @@ class _LinePass:
                         self.scope.bind_import(name, target)
                 elif not isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                     events = straight_line(self.program, [stmt], self.extractor, self.ctx)
-                    for event in events:
-                        # The line was parsed alone: its line 1 is `start`.
-                        if isinstance(event, Api):
-                            self.events.append(Api(event.api, event.line + start - 1))
-                        elif isinstance(event, Payload):
-                            self.events.append(event)
+                    # The line was parsed alone: its line 1 is `start`.
+                    self._add(
+                        [
+                            Api(event.api, event.line + start - 1)
+                            if isinstance(event, Api)
+                            else event
+                            for event in events
+                            if isinstance(event, Api | Payload)
+                        ]
+                    )
         finally:
             self.ctx.line_offset = 0
         return True
@@ -145,6 +158,8 @@ class _LinePass:
                 if ttype in (tokenize.NEWLINE, tokenize.ENDMARKER):
                     if line_start is not None:
                         self._flush(pending, line_start, tok.start[0])
+                        if self.cut:  # the sequence is full
+                            return
                     pending, chain, prev, line_start = [], [], None, None
                     continue
                 if line_start is None:
@@ -185,10 +200,14 @@ class _LinePass:
             return
         if pending:
             self._bind_imports_textually(self._source(start, end))
+        if len(pending) >= limits.MAX_SEQUENCE_CALLS:
+            self.cut = True  # the line had more calls than `pending` kept
+        found: list[Event] = []
         for parts, line in pending:
             api = _resolve_dotted(self.scope, parts)
             if api is not None:
-                self.events.append(Api(api, line))
+                found.append(Api(api, line))
+        self._add(found)
 
     def _bind_imports_textually(self, source: str) -> None:
         """Imports on a line `ast` could not take (e.g. `import os; print "x"`)."""

@@ -30,6 +30,14 @@ MAX_VALUE_CHARS = 2_000_000
 MAX_DECODE_INPUT = 4_000_000
 #: Longest list/tuple the evaluator builds (e.g. for `''.join(chr(c) for c in [...])`).
 MAX_VALUE_ITEMS = 200_000
+#: Work the static evaluator may do for one script and its payloads together: a unit per
+#: `eval` call and per node folded (per operator on the integer path), per item of a list
+#: value, per 256 characters of a string value, per 4 input bytes of a slow decoder (see
+#: `decode`). Past it every evaluation is unknown and the result is truncated. No known
+#: file comes near: at most 16,415 units in 9,846 malicious setup.py files, 14,641 in
+#: 55,851 benign .py files. The costliest hostile pattern measured (a comprehension of
+#: calls) runs ~1 us a unit, so this is ~0.5 s.
+EVAL_WORK_BUDGET = 500_000
 #: Characters of a decoded payload kept as its preview.
 PREVIEW_CHARS = 120
 #: Tokens (plus regex-scan lines and matches) the tolerant fallback reads before it stops,

@@ -116,18 +116,22 @@ def analyse_text(
 ) -> _Result:
     """Analyse source text (a file or a decoded payload) into its canonical sequences."""
     text = text[: limits.MAX_TEXT_CHARS]
+    # A payload whose own analysis was cut makes this text's analysis cut too.
+    payload_cut = False
 
     def payload(code: str, line: int) -> Payload | None:
+        nonlocal payload_cut
         if depth >= opts.max_decode_depth or not opts.budget.take_payload(len(code)):
             return None
         sub = analyse_text(code, path, opts, depth=depth + 1, decoded=decoded, fixed_line=line)
+        payload_cut = payload_cut or sub.truncated
         if sub.parse is ParseMode.FAILED or not sub.sequences:
             return None
         return Payload(sub.sequences[0], sub.sequences[-1])
 
     tree, error = _parse(text)
     if tree is not None:
-        ctx = Context(path, payload, decoded, fixed_line)
+        ctx = Context(path, payload, decoded, fixed_line, budget=opts.budget)
         mark = len(decoded)
         try:
             program = collect(tree, text)
@@ -143,11 +147,12 @@ def analyse_text(
             dfs, bfs = walker.sequences()
             if walker.truncated:
                 log.info("%s: sequence truncated (size or work budget)", path)
-            return _Result(ParseMode.AST, (dfs, bfs), truncated=walker.truncated)
+            return _Result(ParseMode.AST, (dfs, bfs), truncated=walker.truncated or payload_cut)
         except RecursionError:
             del decoded[mark:]
+            payload_cut = False  # the token pass analyses the payloads again
             error = "RecursionError: tree too deep for the call-graph pass"
-    ctx = Context(path, payload, decoded, fixed_line)
+    ctx = Context(path, payload, decoded, fixed_line, budget=opts.budget)
     events, complete, cut = token_events(text, ctx, opts.budget)
     calls: list[ApiCall] = []
     bfs_calls: list[ApiCall] = []
@@ -160,11 +165,16 @@ def analyse_text(
             calls.extend(event.dfs)
             bfs_calls.extend(event.bfs)
     if not calls and not complete:
-        return _Result(ParseMode.FAILED, (), f"{error}; the tolerant pass found no calls")
+        return _Result(
+            ParseMode.FAILED,
+            (),
+            f"{error}; the tolerant pass found no calls",
+            truncated=cut or payload_cut,
+        )
     log.info("%s: parsed with the tolerant token pass (%s)", path, error)
     if cut:
         log.info("%s: token pass stopped early (size or work budget)", path)
-    return _Result(ParseMode.TOKENS, (tuple(calls), tuple(bfs_calls)), truncated=cut)
+    return _Result(ParseMode.TOKENS, (tuple(calls), tuple(bfs_calls)), truncated=cut or payload_cut)
 
 
 def pth_code(text: str) -> str:
@@ -210,6 +220,8 @@ def analyse(
             )
     except RecursionError:
         result = _Result(ParseMode.FAILED, (), "RecursionError: input nested too deeply")
+    if opts.budget.eval_cut:
+        log.info("%s: static evaluation stopped at its work budget", script.path)
     if opts.budget.emergency:
         log.warning(
             "%s: analysis stopped at the emergency time limit (%.0f s); "
@@ -226,5 +238,5 @@ def analyse(
         decoded=found,
         error=result.error,
         indicators=indicators.find(text, script.path, found),
-        truncated=result.truncated or opts.budget.emergency,
+        truncated=result.truncated or opts.budget.emergency or opts.budget.eval_cut,
     )

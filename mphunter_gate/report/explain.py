@@ -151,7 +151,7 @@ def explain(finding: Finding, *, max_evidence: int = 8, max_decoded: int = 5) ->
         for a in finding.analyses
         if a.parse.value != "ast"
     ) + tuple(
-        f"{a.path}: walk stopped at its size or work budget; scored on what it reached"
+        f"{a.path}: analysis cut at a size cap or work budget; scored on what it reached"
         for a in finding.analyses
         if a.truncated
     )

@@ -137,3 +137,22 @@ def test_the_emergency_limit_skips_payloads(clock: Clock) -> None:
     a = run(PAYLOAD)
     assert a.truncated
     assert "socket.socket" not in apis(a)
+
+
+@pytest.mark.parametrize("outer", ["import base64\n", "import base64\nprint 'Python 2'\n"])
+def test_a_truncated_payload_truncates_its_script(
+    outer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The payload's own token pass is cut by the token budget; the script around it
+    # (parsed by `ast`, or itself by the token pass) must not look complete. The payload
+    # is short enough for the token pass to re-parse its line (MAX_REPARSE_LINE_CHARS).
+    code = "import os\n" + 'print "x"\nos.getpid()\n' * 1_000 + 'os.system("id")\n'
+    blob = base64.b64encode(code.encode()).decode()
+    src = outer + f"exec(base64.b64decode('{blob}'))\n"
+    whole = run(src)
+    assert "os.system" in apis(whole)
+    assert not whole.truncated
+    monkeypatch.setattr(limits, "FALLBACK_TOKEN_BUDGET", 4_096)
+    cut = run(src)
+    assert "os.system" not in apis(cut)
+    assert cut.truncated

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
+from mphunter_gate.analysis import limits
 from mphunter_gate.types import ParseMode, ScriptKind
 from tests.analysis.analysis_support import apis, lines, run
 
@@ -83,3 +86,23 @@ def test_non_utf8_text_is_analysed() -> None:
     a = run(raw.decode("utf-8", "surrogateescape"))
     assert a.parse is ParseMode.AST
     assert apis(a) == ["os.system"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "import os; " + "; ".join(["os.getpid()"] * 1_000),  # each line re-parsed with `ast`
+        "print 'x'; " + "; ".join(["os.getpid()"] * 1_000),  # each line read from its tokens
+    ],
+)
+def test_the_token_pass_keeps_at_most_the_sequence_cap(line: str) -> None:
+    # Python 2 on line 1, so the whole file goes through the token pass.
+    calls = 25 * 1_000
+    assert calls > limits.MAX_SEQUENCE_CALLS
+    a = run("import os\nprint 'x'\n" + (line + "\n") * 25)
+    assert a.parse is ParseMode.TOKENS
+    assert len(a.sequences[0]) == limits.MAX_SEQUENCE_CALLS
+    assert a.truncated
+    normal = run("import os\nprint 'x'\n" + (line + "\n") * 5)
+    assert len(normal.sequences[0]) == 5_000
+    assert not normal.truncated

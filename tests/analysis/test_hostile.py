@@ -13,6 +13,7 @@ import base64
 
 import pytest
 
+from mphunter_gate.analysis import limits
 from mphunter_gate.types import ParseMode
 from tests.analysis.analysis_support import apis, run
 
@@ -93,3 +94,34 @@ def test_long_operator_chain_gets_a_full_analysis() -> None:
     a = run(src)
     assert a.parse is ParseMode.AST
     assert apis(a) == ["str", "os.system"]
+
+
+def test_evaluator_work_is_bounded_and_says_so() -> None:
+    # Each size cap holds (200,000 items a list), but the comprehension asks for 200,000
+    # of those lists: 4e10 evaluations without a work budget. After the budget everything
+    # is unknown, so the payload below is left undecoded, and the result says it was cut.
+    assert limits.EVAL_WORK_BUDGET < 200_000 * 200_000
+    blob = base64.b64encode(b"import socket\nsocket.socket()\n").decode()
+    src = (
+        "import base64\n"
+        "x = [[c for c in 'a' * 200000] for d in 'a' * 200000]\n"
+        f"exec(base64.b64decode('{blob}'))\n"
+    )
+    a = run(src)
+    assert a.truncated
+    assert apis(a) == ["base64.b64decode", "exec"]
+    assert a.decoded == ()
+    normal = run(src.replace("200000] for d in 'a' * 200000]", "2] for d in 'a' * 2]"))
+    assert not normal.truncated
+    assert apis(normal)[-1] == "socket.socket"
+
+
+def test_integer_arithmetic_evaluated_again_and_again_is_charged() -> None:
+    # One item is ~4,000 operators deep in constants only (the evaluator's recursive
+    # integer path); a comprehension asks for it 200,000 times.
+    chain = "(" + " + ".join(["1"] * 100) + ")"
+    item = " ^ ".join([chain] * 40)
+    src = f"x = [{item} for d in 'a' * 200000]\n"
+    a = run(src)
+    assert a.truncated
+    assert not run(src.replace("200000", "2")).truncated

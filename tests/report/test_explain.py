@@ -49,7 +49,7 @@ def test_a_truncated_walk_is_a_parse_problem() -> None:
     finding = failing_finding()
     cut = replace(finding.analyses[0], truncated=True)
     ex = explain(replace(finding, analyses=(cut, *finding.analyses[1:])))
-    assert f"{cut.path}: walk stopped at its size or work budget" in " | ".join(ex.parse_problems)
+    assert f"{cut.path}: analysis cut at a size cap or work budget" in " | ".join(ex.parse_problems)
 
 
 def test_evidence_is_bounded() -> None:
