@@ -31,6 +31,7 @@ import types
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from mphunter_gate.analysis import limits
 from mphunter_gate.analysis.budget import Budget
@@ -769,6 +770,10 @@ _SHIFT_OPS: dict[type[ast.operator], Callable[[int, int], int]] = {
 }
 
 
+#: Both, for `_int_tree`.
+_ARITH_OPS = _INT_OPS | _SHIFT_OPS
+
+
 def _combine(op: ast.operator, a: Data, b: Data) -> Data | None:
     """`a <op> b` for the operations the evaluator knows, or None (unknown, unsafe, too big)."""
     if isinstance(op, ast.Add):
@@ -827,29 +832,49 @@ def _int_tree(node: ast.expr, depth: int, count: list[int]) -> int | _NotInt | N
     evaluate the tree. Recursion stops at `_MAX_EVAL_DEPTH`, so it stays shallow.
     `count[0]` counts the operators evaluated, for the evaluator's work budget.
     """
-    if depth > _MAX_EVAL_DEPTH:
-        return None
     if type(node) is ast.Constant:
         v = node.value
+        if depth > _MAX_EVAL_DEPTH:
+            return None
         return v if type(v) is int else _NOT_INT
     if type(node) is ast.BinOp:
+        if depth >= _MAX_EVAL_DEPTH:  # its operands are deeper than the limit (so for `-x`)
+            return None
         count[0] += 1
-        a = _int_tree(node.left, depth + 1, count)
-        if type(a) is not int:
-            return a
-        b = _int_tree(node.right, depth + 1, count)
-        if type(b) is not int:
-            return b
-        op = type(node.op)
-        fn = _INT_OPS.get(op) or _SHIFT_OPS.get(op)
-        if fn is None or (op in _SHIFT_OPS and not 0 <= b < 64):
+        # Constant operands are read in place: they are most nodes, and a call each costs.
+        left, right = node.left, node.right
+        a: Any
+        b: Any  # an int past the checks below (mypy does not narrow by `type(a) is int`)
+        if type(left) is ast.Constant:
+            a = left.value
+            if type(a) is not int:
+                return _NOT_INT
+        else:
+            a = _int_tree(left, depth + 1, count)
+            if type(a) is not int:
+                return a
+        if type(right) is ast.Constant:
+            b = right.value
+            if type(b) is not int:
+                return _NOT_INT
+        else:
+            b = _int_tree(right, depth + 1, count)
+            if type(b) is not int:
+                return b
+        fn = _ARITH_OPS.get(type(node.op))
+        if fn is None or (not 0 <= b < 64 and type(node.op) in _SHIFT_OPS):
             n = _combine(node.op, a, b)
             return n if isinstance(n, int) else None
-        return _bounded(fn(a, b))
+        n = fn(a, b)
+        return n if -_INT_BOUND <= n <= _INT_BOUND else None
     if type(node) is ast.UnaryOp and type(node.op) is ast.USub:
+        if depth >= _MAX_EVAL_DEPTH:
+            return None
         count[0] += 1
         a = _int_tree(node.operand, depth + 1, count)
         return -a if type(a) is int else a
+    if depth > _MAX_EVAL_DEPTH:
+        return None
     return _NOT_INT
 
 

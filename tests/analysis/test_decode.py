@@ -280,3 +280,10 @@ def test_integer_arithmetic_and_lists_are_folded(expr: str, value: str) -> None:
 )
 def test_unknown_arithmetic_is_not_folded(expr: str) -> None:
     assert run(f"exec({expr})\n").decoded == ()
+
+
+def test_long_unary_minus_chain_stops_at_the_depth_limit() -> None:
+    deep = run("exec(chr(0 + " + "-" * 1000 + "104))\n")  # parses; deeper than the evaluator goes
+    assert deep.parse is ParseMode.AST
+    assert deep.decoded == ()
+    assert [d.preview for d in run("exec(chr(0 + --104))\n").decoded] == ["h"]
