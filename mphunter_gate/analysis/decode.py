@@ -241,6 +241,11 @@ class Evaluator:
         self._budget = budget if budget is not None else Budget()
         self._locals: dict[str, Value] = {}
         self._depth = 0
+        #: Each node whose value the integer path computed: arithmetic on constants only, so
+        #: it holds no call, and an events walk that reaches it may step over it. The nodes
+        #: themselves, not their id(): the token pass parses one line at a time, and a freed
+        #: line's id() would be reused by the next line's nodes.
+        self.int_nodes: set[ast.expr] = set()
 
     def eval(self, node: ast.expr, *, prefix_ok: bool = False) -> Value | None:
         """The value of `node`, or None; `prefix_ok` (for subscripts only) admits prefixes."""
@@ -412,6 +417,7 @@ class Evaluator:
                         return None
                     if not isinstance(n, _NotInt):
                         operands.append((n, ""))
+                        self.int_nodes.add(node)
                         continue
                 if depth == _APPLY:
                     if type(node) is ast.BinOp:

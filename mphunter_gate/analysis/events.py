@@ -246,9 +246,12 @@ class Extractor:
         """
         todo: list[ast.expr] = [node]
         pop, push = todo.pop, todo.append
+        int_nodes = self.evaluator.int_nodes
         while todo:
             node = pop()
             if type(node) is _BINOP:
+                if node in int_nodes:  # folded arithmetic: no call inside
+                    continue
                 right, left = node.right, node.left
                 if type(right) not in _LEAF_TYPES:
                     push(right)

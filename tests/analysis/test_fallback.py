@@ -106,3 +106,12 @@ def test_the_token_pass_keeps_at_most_the_sequence_cap(line: str) -> None:
     normal = run("import os\nprint 'x'\n" + (line + "\n") * 5)
     assert len(normal.sequences[0]) == 5_000
     assert not normal.truncated
+
+
+def test_lines_parsed_one_at_a_time_keep_every_call_next_to_folded_arithmetic() -> None:
+    # Each line is its own tree, freed before the next one is parsed; what the evaluator
+    # remembers of one line's folded arithmetic must not hide the next line's calls.
+    body = "".join(f"t = [(1 << 3) + {i}, 2 << 1]\ny = (f{i}() ^ 3) + 1\n" for i in range(40))
+    a = run('print "py2"\n' + body)
+    assert a.parse is ParseMode.TOKENS
+    assert [api for api in apis(a) if api.startswith("f")] == [f"f{i}" for i in range(40)]
