@@ -136,7 +136,7 @@ def rebound_names(nodes: Iterable[ast.AST], source: str | None = None) -> frozen
     """
     may_bind = _lines_that_may_bind(source)
     bound: set[str] = set()
-    # Statements and other non-expressions, walked whole; expressions, walked whole.
+    # `todo`: statements and other non-expressions; `exprs`: expressions let through.
     todo: list[ast.AST] = list(nodes)
     exprs: list[ast.AST] = []
     while todo or exprs:
