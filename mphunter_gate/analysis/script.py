@@ -116,12 +116,14 @@ def analyse_text(
 ) -> _Result:
     """Analyse source text (a file or a decoded payload) into its canonical sequences."""
     text = text[: limits.MAX_TEXT_CHARS]
-    # A payload whose own analysis was cut makes this text's analysis cut too.
+    # A payload left unanalysed (too deep, or past the payload budget) or whose own
+    # analysis was cut makes this text's analysis cut too.
     payload_cut = False
 
     def payload(code: str, line: int) -> Payload | None:
         nonlocal payload_cut
         if depth >= opts.max_decode_depth or not opts.budget.take_payload(len(code)):
+            payload_cut = True
             return None
         sub = analyse_text(code, path, opts, depth=depth + 1, decoded=decoded, fixed_line=line)
         payload_cut = payload_cut or sub.truncated

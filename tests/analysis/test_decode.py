@@ -78,8 +78,10 @@ def test_decode_depth_is_bounded() -> None:
         code = f"import base64\nexec(base64.b64decode('{_b64(code)}'))\n"
     shallow = run(code, max_decode_depth=2)
     assert "os.system" not in apis(shallow)
+    assert shallow.truncated  # a payload was left unanalysed
     deep = run(code, max_decode_depth=5)
     assert "os.system" in apis(deep)
+    assert not deep.truncated
 
 
 def test_decoded_but_not_executed_is_recorded_only() -> None:
