@@ -159,6 +159,8 @@ def analyse_text(
     calls: list[ApiCall] = []
     bfs_calls: list[ApiCall] = []
     for event in events:
+        if len(calls) > limits.MAX_SEQUENCE_CALLS:
+            break
         if isinstance(event, Api):
             call = ApiCall(event.api, path, fixed_line if fixed_line is not None else event.line)
             calls.append(call)
@@ -166,6 +168,11 @@ def analyse_text(
         elif isinstance(event, Payload):
             calls.extend(event.dfs)
             bfs_calls.extend(event.bfs)
+    # Inlined payloads can take the sequence past the cap the walks keep to.
+    if max(len(calls), len(bfs_calls)) > limits.MAX_SEQUENCE_CALLS:
+        cut = True
+        del calls[limits.MAX_SEQUENCE_CALLS :]
+        del bfs_calls[limits.MAX_SEQUENCE_CALLS :]
     if not calls and not complete:
         return _Result(
             ParseMode.FAILED,

@@ -115,3 +115,14 @@ def test_lines_parsed_one_at_a_time_keep_every_call_next_to_folded_arithmetic() 
     a = run('print "py2"\n' + body)
     assert a.parse is ParseMode.TOKENS
     assert [api for api in apis(a) if api.startswith("f")] == [f"f{i}" for i in range(40)]
+
+
+def test_payloads_inlined_by_the_token_pass_keep_to_the_sequence_cap() -> None:
+    payload = base64.b64encode(b"f()\n" * 7_000).decode()
+    src = 'print "py2"\nimport base64\n' + f"exec(base64.b64decode('{payload}'))\n" * 3
+    a = run(src)
+    assert a.parse is ParseMode.TOKENS
+    assert all(len(seq) == limits.MAX_SEQUENCE_CALLS for seq in a.sequences)
+    assert a.truncated
+    one = run('print "py2"\nimport base64\n' + f"exec(base64.b64decode('{payload}'))\n")
+    assert not one.truncated
