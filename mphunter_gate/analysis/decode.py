@@ -400,7 +400,7 @@ class Evaluator:
         """
         base = self._depth
         work = 1
-        int_nodes = [0]  # operators `_int_tree` evaluated, part of the work
+        int_ops = [0]  # operators `_int_tree` evaluated, part of the work
         operands: list[tuple[Data, str]] = []
         # (node, the depth `eval` checks it at) to evaluate; (node, _APPLY) to combine the
         # values of its operands, which are then the last items of `operands`; a depth
@@ -412,7 +412,7 @@ class Evaluator:
                 node, depth = pop()
                 if depth >= _TRY_INT:
                     depth -= _TRY_INT
-                    n = _int_tree(node, depth, int_nodes)
+                    n = _int_tree(node, depth, int_ops)
                     if n is None:
                         return None
                     if not isinstance(n, _NotInt):
@@ -505,7 +505,7 @@ class Evaluator:
         finally:
             self._depth = base
             # Items pushed and never taken off (an early return) were no work.
-            self._budget.eval_work -= work - len(todo) + int_nodes[0]
+            self._budget.eval_work -= work - len(todo) + int_ops[0]
         data, method = operands[0]
         return Value(data, method, line)
 
