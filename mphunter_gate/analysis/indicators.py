@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+import ahocorasick
 import tomllib
 
 from mphunter_gate.analysis.required import Anchor, anchors, required
@@ -41,23 +42,11 @@ def ascii_lower(text: str) -> str:
     a multi-byte character, so the round trip is exact ('surrogatepass' keeps
     the lone surrogates of leniently decoded files).
     """
-    return _lowered(text)[0]
-
-
-def _lowered(text: str) -> tuple[str, bytes]:
-    """`ascii_lower(text)` and its UTF-8 bytes (what `_Scan` deletes all but letters from)."""
     if text.isascii():
-        low = text.lower()
-        return low, low.encode("ascii")
-    data = text.encode("utf-8", "surrogatepass").lower()
-    return data.decode("utf-8", "surrogatepass"), data
+        return text.lower()
+    return text.encode("utf-8", "surrogatepass").lower().decode("utf-8", "surrogatepass")
 
 
-#: Bytes that are not ASCII lowercase letters, deleted to make `_Scan.letters`.
-_NOT_LETTERS = bytes(c for c in range(256) if not ord("a") <= c <= ord("z"))
-#: Fewest letters a needle needs to be looked up in `_Scan.letters` first: one
-#: or two letters are in almost every text, so the test would only cost.
-_MIN_KEY = 3
 #: Failed match attempts allowed at anchor occurrences before searching every
 #: offset instead (`_TRIES + len(text) // _CHARS_PER_TRY`): an attempt costs about
 #: as much as `re` stepping over a hundred characters, and a quote or `>` can be on
@@ -67,82 +56,50 @@ _CHARS_PER_TRY = 128
 
 
 @dataclass(frozen=True, slots=True)
-class Needle:
-    """A string looked for in a text, with its letters (`key`), which rule it out quickly.
-
-    `key` is None when the string has fewer than `_MIN_KEY` letters.
-    """
-
-    text: str
-    key: bytes | None
-
-
-def _letters(text: str) -> bytes:
-    return text.encode("utf-8", "surrogatepass").translate(None, _NOT_LETTERS)
-
-
-def _needle(text: str) -> Needle:
-    key = _letters(text)
-    return Needle(text, key if len(key) >= _MIN_KEY else None)
-
-
-@dataclass(frozen=True, slots=True)
 class Start:
-    """A `required.Anchor` as the search uses it: its text as a `Needle`."""
+    """A `required.Anchor` as the search uses it."""
 
-    needle: Needle
+    needle: str
     lo: int
     hi: int
 
 
 class _Scan:
-    """One lowercased text and what is already known about the strings it holds.
+    """One lowercased text and where each needle of the rules first occurs in it.
 
-    Rules share needles (`http://`) and anchors repeat needles, so each string is
-    looked for once per text. Most needles are absent, and finding that out means
-    reading the whole text once per needle (some 90 passes on every file). `letters`
-    is the text with everything but a-z deleted (one pass in C). Deleting the same
-    characters from a needle gives its `key`, and wherever the text holds the
-    needle, `letters` holds the key: a key missing from `letters` proves the needle
-    missing from the text, and `letters` is far shorter where letters are sparse
-    (obfuscated code, number arrays). Deleting characters also joins what was
-    apart, so a key found there proves nothing and the needle is then looked for
-    in the text itself.
+    Rules share needles (`http://`) and anchors repeat needles, and most needles are
+    absent, so looking for each one with `str.find` read the whole text once per
+    needle: some 100 passes on every file, the largest cost of the scan on ordinary
+    files and 30 ms on a 1 MB one. One pass of an Aho-Corasick automaton over all of
+    them (`_automaton`) finds every occurrence; the first of each is kept. One-character
+    needles (quotes) are everywhere and would flood that pass: those are found with
+    `str.find`, which stops at once.
     """
 
-    __slots__ = ("_first", "_keys", "letters", "low")
+    __slots__ = ("_first", "low")
 
-    def __init__(self, low: str, low_bytes: bytes) -> None:
+    def __init__(self, low: str) -> None:
         self.low = low
-        self.letters = low_bytes.translate(None, _NOT_LETTERS)
-        self._first: dict[str, int] = {}
-        self._keys: dict[bytes, bool] = {}
+        first: dict[str, int] = {}
+        for end, needle in _automaton().iter(low):
+            if needle not in first:
+                first[needle] = end - len(needle) + 1
+        self._first = first
 
-    def first(self, needle: Needle) -> int:
-        """`low.find(needle.text)`, ruled out through `letters` when it can be."""
-        at = self._first.get(needle.text)
+    def first(self, needle: str) -> int:
+        """`low.find(needle)`."""
+        at = self._first.get(needle)
         if at is None:
-            at = -1 if self._ruled_out(needle) else self.low.find(needle.text)
-            self._first[needle.text] = at
+            at = self.low.find(needle) if needle not in _automaton() else -1
+            self._first[needle] = at
         return at
 
-    def _ruled_out(self, needle: Needle) -> bool:
-        key = needle.key
-        return key is not None and not self.has_key(key)
-
-    def has_key(self, key: bytes) -> bool:
-        """Whether `letters` holds `key` (if not, no needle with that key is in the text)."""
-        has = self._keys.get(key)
-        if has is None:
-            has = self._keys[key] = key in self.letters
-        return has
-
-    def find(self, needle: Needle, start: int) -> int:
-        """`low.find(needle.text, start)`, answered from `first` when that suffices."""
+    def find(self, needle: str, start: int) -> int:
+        """`low.find(needle, start)`, answered from `first` when that suffices."""
         at = self.first(needle)
         if at < 0 or at >= start:
             return at
-        return self.low.find(needle.text, start)
+        return self.low.find(needle, start)
 
 
 @dataclass(frozen=True)
@@ -157,12 +114,12 @@ class Rule:
     guard: re.Pattern[str] | None = None
     #: Where matches can start (None: at any offset); see `required.anchors`.
     starts: tuple[Start, ...] | None = None
-    #: `needs` as `Needle`s, longest first.
-    needles: tuple[Needle, ...] | None = None
+    #: `needs`, longest first.
+    needles: tuple[str, ...] | None = None
 
     def may_match(self, low: str) -> bool:
         """False only when the lowercased text cannot hold a match: it lacks what one needs."""
-        return self._may_match(_Scan(low, low.encode("utf-8", "surrogatepass")))
+        return self._may_match(_Scan(low))
 
     def _may_match(self, scan: _Scan) -> bool:
         if self.needles is not None:
@@ -186,7 +143,7 @@ class Rule:
             return
         starts = self.starts
         tries = _TRIES + len(low) // _CHARS_PER_TRY
-        if sum(low.count(s.needle.text) for s in starts if len(s.needle.text) == 1) > tries:
+        if sum(low.count(s.needle) for s in starts if len(s.needle) == 1) > tries:
             yield from self.pattern.finditer(low)  # a quote or `>` on every line
             return
         nexts = [self._next(scan, a, 0) for a in starts]
@@ -250,14 +207,26 @@ def _starts(found: frozenset[Anchor] | None) -> tuple[Start, ...] | None:
     if found is None:
         return None
     ordered = sorted(found, key=lambda a: (-len(a.text), a.text, a.lo))
-    return tuple(Start(_needle(a.text), a.lo, a.hi) for a in ordered)
+    return tuple(Start(a.text, a.lo, a.hi) for a in ordered)
 
 
-def _needles(needs: frozenset[str] | None) -> tuple[Needle, ...] | None:
-    """`needs` longest first: `str.find` skips ahead further, and long strings are rarer."""
+def _needles(needs: frozenset[str] | None) -> tuple[str, ...] | None:
+    """`needs` longest first: long strings are rarer, so the loop over them stops sooner."""
     if needs is None:
         return None
-    return tuple(_needle(s) for s in sorted(needs, key=lambda s: (-len(s), s)))
+    return tuple(sorted(needs, key=lambda s: (-len(s), s)))
+
+
+@lru_cache(maxsize=1)
+def _automaton() -> ahocorasick.Automaton:
+    """Every needle of two or more characters of the rules (`needs` and anchors)."""
+    automaton = ahocorasick.Automaton()
+    for rule in rules():
+        for needle in (*(rule.needles or ()), *(s.needle for s in rule.starts or ())):
+            if len(needle) > 1:
+                automaton.add_word(needle, needle)
+    automaton.make_automaton()
+    return automaton
 
 
 def names() -> tuple[str, ...]:
@@ -279,7 +248,7 @@ def find(text: str, path: str, decoded: Iterable[Decoded] = ()) -> tuple[Indicat
     what searching the whole text would.
     """
     body = text[:MAX_SCAN]
-    scan = _Scan(*_lowered(body))
+    scan = _Scan(ascii_lower(body))
     decoded = tuple(decoded)
     previews = [ascii_lower(d.preview) for d in decoded]
     found: list[Indicator] = []

@@ -4,9 +4,10 @@ The indicator rules (`data/indicators.toml`) are alternations that start with
 `\\b` or a group, so `re` cannot skip ahead to a likely first character and
 tries every alternative at every offset: on a 60 KB obfuscated setup.py the
 eleven rules cost more than the rest of the analysis. Most files contain none
-of the words a rule is built from, and `str.__contains__` finds out far
-faster. `required(pattern)` derives, from the pattern's own syntax tree, a
-set of strings such that every match contains at least one of them; a text
+of the words a rule is built from, and a plain string search finds out far
+faster (`indicators` looks for every rule's strings in one pass).
+`required(pattern)` derives, from the pattern's own syntax tree, a set of
+strings such that every match contains at least one of them; a text
 containing none cannot match, so skipping the search changes no result.
 
 The derivation reads the parse tree of `re`'s own parser (`re._parser`, the
@@ -88,11 +89,6 @@ def anchors(pattern: re.Pattern[str]) -> frozenset[Anchor] | None:
     except (re.error, TypeError, ValueError, AttributeError, RecursionError, KeyError):
         return None
     return None if found is None else frozenset(found)
-
-
-def may_match(needed: Strings | None, text: str) -> bool:
-    """False only when `text` contains none of the strings a match needs."""
-    return needed is None or any(s in text for s in needed)
 
 
 def _needed(items: list[tuple[Any, Any]]) -> Strings | None:

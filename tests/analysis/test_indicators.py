@@ -129,14 +129,14 @@ def test_guard_never_hides_a_match() -> None:
     assert not ip.may_match("setup(name='x', version='1.2.3')")
 
 
-# The scan's shortcuts (letters, anchors) must give what searching the
-# whole text with every rule gives; these texts are built to hit each shortcut.
+# The scan's shortcuts (one pass for every needle, anchors) must give what searching
+# the whole text with every rule gives; these texts are built to hit each shortcut.
 SHORTCUT_CASES = [
-    # letters are sparse: the needle is found in the short `letters` copy
+    # a needle after thousands of characters of arithmetic
     ("shell_interpreter", "x = ((1 << 3) + 1, 2)\n" * 400 + "os.system('powershell -c x')"),
     # non-ASCII and a lone surrogate next to the needle
     ("shell_interpreter", "\u99ac \udcff powershell -c x \u99ac"),
-    # one of several needles sharing letters (`oast`)
+    # one of several needles sharing a prefix (`oast.`)
     ("exfil_service", "u = 'https://abc.oast.online/x'"),
     ("exfil_service", "u = 'https://x.NGROK-FREE.APP/'"),
     # anchors at a distance: `(^|\s)-e` at the very start and after a tab
@@ -173,20 +173,20 @@ def test_shortcuts_never_skip_a_match(rule: str, text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "power-shell and Power\u99acShell",  # `letters` joins them into `powershell`
-        "o-ast.fun; n.grok.io",  # the key is in `letters` only
+        "power-shell and Power\u99acShell",  # pieces of a needle, apart
+        "o-ast.fun; n.grok.io",
         "-" * 50 + "e" * 50,
     ],
 )
-def test_letters_only_rule_out(text: str) -> None:
+def test_near_misses_fire_nothing(text: str) -> None:
     assert find(text, "setup.py") == _plain_find(text, "setup.py") == ()
 
 
 def _synthetic_texts() -> list[str]:
     """Random texts from the rules' own strings, in both cases, with separators and noise."""
     pieces = sorted(
-        {a.needle.text for r in rules() for a in r.starts or ()}
-        | {n.text for r in rules() for n in r.needles or ()}
+        {a.needle for r in rules() for a in r.starts or ()}
+        | {n for r in rules() for n in r.needles or ()}
     )
     pieces += [p.upper() for p in pieces[::3]]
     pieces += [" ", "\n", "\t", "'", '"', "(", ")", "/", ".", "-", ">", "x", "\u99ac", "\udcff"]
@@ -202,31 +202,24 @@ def test_find_equals_the_plain_search() -> None:
 
 
 def test_anchored_search_yields_every_match_in_order() -> None:
-    from mphunter_gate.analysis.indicators import _lowered, _Scan
+    from mphunter_gate.analysis.indicators import _Scan, ascii_lower
 
     texts = _synthetic_texts() + [t for _, t in SHORTCUT_CASES]
     for text in texts:
-        scan = _Scan(*_lowered(text))
+        scan = _Scan(ascii_lower(text))
         for rule in rules():
             expected = [m.span() for m in rule.pattern.finditer(scan.low)]
             assert [m.span() for m in rule._matches(scan)] == expected, (rule.name, text)
 
 
 def test_scan_finds_what_str_find_finds() -> None:
-    from mphunter_gate.analysis.indicators import _lowered, _Scan
+    from mphunter_gate.analysis.indicators import _Scan, ascii_lower
 
-    needles = {n.text: n for r in rules() for n in r.needles or ()}
-    needles.update((s.needle.text, s.needle) for r in rules() for s in r.starts or ())
-    for text in _synthetic_texts()[:300]:
-        scan = _Scan(*_lowered(text))
-        for needle in needles.values():
-            assert scan.first(needle) == scan.low.find(needle.text)
-            assert scan.find(needle, 7) == scan.low.find(needle.text, 7)
-
-
-def test_needle_keys_are_their_letters() -> None:
-    from mphunter_gate.analysis.indicators import _needle
-
-    assert _needle("oast.fun").key == b"oastfun"
-    assert _needle("-e").key is None  # too few letters to be worth a lookup
-    assert _needle("ssh").key == b"ssh"
+    needles = {n for r in rules() for n in r.needles or ()}
+    needles |= {s.needle for r in rules() for s in r.starts or ()}
+    assert any(len(n) == 1 for n in needles)  # those are looked for with str.find
+    for text in [*_synthetic_texts()[:300], "oast.oast.fun", "aaa" + "http" * 3]:
+        scan = _Scan(ascii_lower(text))
+        for needle in needles:
+            assert scan.first(needle) == scan.low.find(needle), (needle, text)
+            assert scan.find(needle, 7) == scan.low.find(needle, 7), (needle, text)
