@@ -423,19 +423,6 @@ class Evaluator:
                     if type(node) is ast.BinOp:
                         b, b_method = operands.pop()
                         a, a_method = operands[-1]
-                        op = type(node.op)
-                        fn = _INT_OPS.get(op) or _SHIFT_OPS.get(op)
-                        if (
-                            type(a) is int
-                            and type(b) is int
-                            and fn is not None
-                            and (op not in _SHIFT_OPS or 0 <= b < 64)
-                        ):
-                            n = fn(a, b)  # the common case, `_combine` inlined
-                            if not -_INT_BOUND <= n <= _INT_BOUND:
-                                return None
-                            operands[-1] = (n, a_method or b_method)
-                            continue
                         data = _combine(node.op, a, b)
                         if data is None or (size := _size(data)) > limits.MAX_VALUE_CHARS:
                             return None
@@ -457,19 +444,13 @@ class Evaluator:
                     return None
                 if type(node) is ast.BinOp:
                     left, right = node.left, node.right
-                    if (
-                        type(left) is ast.Constant
-                        and type(right) is ast.Constant
-                        and type(x := left.value) is int
-                        and type(y := right.value) is int
-                        and depth < _MAX_EVAL_DEPTH
-                    ):  # `3 << 2`, the innermost node of most trees, in one step
-                        op = type(node.op)
-                        fn = _INT_OPS.get(op) or _SHIFT_OPS.get(op)
-                        if fn is not None and (op not in _SHIFT_OPS or 0 <= y < 64):
-                            n = fn(x, y)
-                            if not -_INT_BOUND <= n <= _INT_BOUND:
-                                return None
+                    if type(left) is ast.Constant and type(right) is ast.Constant:
+                        # `3 << 2`, the innermost node of a tree the integer path did
+                        # not take whole (it holds a name or a string), in one step
+                        n = _int_tree(node, depth, int_ops)
+                        if n is None:
+                            return None
+                        if not isinstance(n, _NotInt):
                             operands.append((n, ""))
                             continue
                     push((node, _APPLY))
@@ -760,24 +741,19 @@ def _first_method(values: list[Value]) -> str:
 
 #: Largest magnitude an integer result may have; bigger ones are no character code.
 _INT_BOUND = 1 << 64
-#: Operators defined on any two integers, for the common case of `_combine`.
-_INT_OPS: dict[type[ast.operator], Callable[[int, int], int]] = {
+#: Operators `_int_tree` applies itself, the common case of `_combine` on two integers
+#: (shifts only by 0..63; anything else goes through `_combine`).
+_ARITH_OPS: dict[type[ast.operator], Callable[[int, int], int]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
     ast.BitXor: operator.xor,
     ast.BitAnd: operator.and_,
     ast.BitOr: operator.or_,
-}
-#: Shifts, defined on two integers when the count is in 0..63.
-_SHIFT_OPS: dict[type[ast.operator], Callable[[int, int], int]] = {
     ast.LShift: operator.lshift,
     ast.RShift: operator.rshift,
 }
-
-
-#: Both, for `_int_tree`.
-_ARITH_OPS = _INT_OPS | _SHIFT_OPS
+_SHIFTS = (ast.LShift, ast.RShift)
 
 
 def _combine(op: ast.operator, a: Data, b: Data) -> Data | None:
@@ -868,7 +844,7 @@ def _int_tree(node: ast.expr, depth: int, count: list[int]) -> int | _NotInt | N
             if type(b) is not int:
                 return b
         fn = _ARITH_OPS.get(type(node.op))
-        if fn is None or (not 0 <= b < 64 and type(node.op) in _SHIFT_OPS):
+        if fn is None or (not 0 <= b < 64 and type(node.op) in _SHIFTS):
             n = _combine(node.op, a, b)
             return n if isinstance(n, int) else None
         n = fn(a, b)
