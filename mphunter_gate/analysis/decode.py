@@ -221,24 +221,24 @@ class Evaluator:
     `resolve` maps a call's function expression to its full API name (so that
     `from base64 import b64decode as d; d(...)` is recognised); `lookup` gives
     the known value of a variable; `rebinds` says whether the script may bind a
-    name anywhere (the default, "always", keeps builtins' reprs unknown). Returns
-    None for anything it cannot prove. Its work is charged to `budget` (the
-    script's, shared with its payloads; None: a budget of its own), since the size
-    caps bound one value but not how many a hostile file asks for; once that is
-    spent everything is unknown and `budget.eval_cut` says the result was cut.
+    name anywhere (a builtin it may rebind has no known repr). Returns None for
+    anything it cannot prove. Its work is charged to `budget` (the script's,
+    shared with its payloads), since the size caps bound one value but not how
+    many a hostile file asks for; once that is spent everything is unknown and
+    `budget.eval_cut` says the result was cut.
     """
 
     def __init__(
         self,
         resolve: Callable[[ast.expr], str | None],
         lookup: Callable[[str], Value | None],
-        rebinds: Callable[[str], bool] = lambda name: True,
-        budget: Budget | None = None,
+        rebinds: Callable[[str], bool],
+        budget: Budget,
     ) -> None:
         self._resolve = resolve
         self._lookup = lookup
         self._rebinds = rebinds
-        self._budget = budget if budget is not None else Budget()
+        self._budget = budget
         self._locals: dict[str, Value] = {}
         self._depth = 0
         #: Each node whose value the integer path computed: arithmetic on constants only, so
