@@ -226,7 +226,7 @@ def _fetch_sdist(index: Any, name: str, filename: str | None, dest: Path) -> Pat
 
 def benign_heldout(n: int, seed: int, cache: Path, models: Path | None) -> tuple[list[Sample], str]:
     from mphunter_gate.corpus import candidates
-    from mphunter_gate.index import Index
+    from mphunter_gate.fetch.index import Index
     from mphunter_gate.model.data import default_corpus_dir
     from mphunter_gate.model.docs import BENIGN, TrainingDoc
     from mphunter_gate.model.split import split_by_group

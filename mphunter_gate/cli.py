@@ -185,8 +185,8 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _options(config: Config, args: argparse.Namespace) -> GateOptions:
+    from mphunter_gate.fetch.index import default_cache_dir
     from mphunter_gate.gate import GateOptions
-    from mphunter_gate.index import default_cache_dir
 
     return GateOptions(
         cache_dir=config.cache_dir or default_cache_dir(),
@@ -235,7 +235,7 @@ def _check_report(
 ) -> tuple[Report | None, str | None, list[str]]:
     """The check's report (None: nothing changed since --changed-since) and the indexes used."""
     from mphunter_gate import gate
-    from mphunter_gate.index import Index, pip_index_urls
+    from mphunter_gate.fetch.index import Index, pip_index_urls
 
     files = list(args.files)
     if not files:
@@ -307,7 +307,7 @@ def _cmd_install(args: argparse.Namespace) -> int:
 
 def _cmd_corpus(args: argparse.Namespace) -> int:
     from mphunter_gate.corpus import download
-    from mphunter_gate.index import Index, default_cache_dir
+    from mphunter_gate.fetch.index import Index, default_cache_dir
 
     directory = args.dir or default_cache_dir() / "corpus"
     counts = download(directory, Index(), args.top, args.random, args.history, workers=args.workers)

@@ -33,9 +33,9 @@ from packaging.utils import InvalidSdistFilename, parse_sdist_filename
 from packaging.version import InvalidVersion, Version
 
 from mphunter_gate import install_time
-from mphunter_gate.archive import open_tree
 from mphunter_gate.errors import ArchiveError, PackageIndexError
-from mphunter_gate.index import Index
+from mphunter_gate.fetch.archive import open_tree
+from mphunter_gate.fetch.index import Index
 from mphunter_gate.types import DistFile, FileKind
 
 log = logging.getLogger(__name__)

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from mphunter_gate import install_time
-from mphunter_gate.archive import DirTree, open_tree
 from mphunter_gate.config import overall_verdict
 from mphunter_gate.errors import ArchiveError, InputError, PackageIndexError
+from mphunter_gate.fetch.archive import DirTree, open_tree
 from mphunter_gate.types import (
     Artifact,
     Dependency,
@@ -38,7 +38,7 @@ from mphunter_gate.types import (
 from mphunter_gate.verdicts import Judged, VerdictCache
 
 if TYPE_CHECKING:
-    from mphunter_gate.index import Index
+    from mphunter_gate.fetch.index import Index
     from mphunter_gate.model import Detector
 
 log = logging.getLogger(__name__)

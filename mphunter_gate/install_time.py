@@ -15,8 +15,8 @@ import re
 
 import tomllib
 
-from mphunter_gate.archive import Tree, decode
 from mphunter_gate.errors import ArchiveError
+from mphunter_gate.fetch.archive import Tree, decode
 from mphunter_gate.types import Script, ScriptKind
 
 #: Folders whose code does not run at install or import time.

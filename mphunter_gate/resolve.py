@@ -42,11 +42,11 @@ from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, Res
 from resolvelib.resolvers import ResolutionTooDeep
 
 from mphunter_gate.errors import PackageIndexError
-from mphunter_gate.metadata import MetadataReader
+from mphunter_gate.fetch.metadata import MetadataReader
 from mphunter_gate.types import Dependency, DistFile, Distribution, FileKind, Unresolvable
 
 if TYPE_CHECKING:
-    from mphunter_gate.index import Index
+    from mphunter_gate.fetch.index import Index
 
 log = logging.getLogger(__name__)
 

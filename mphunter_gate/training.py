@@ -40,7 +40,7 @@ def _params(args: argparse.Namespace) -> Any:
 
 def run_training(args: argparse.Namespace) -> int:
     from mphunter_gate.corpus import latest_entries
-    from mphunter_gate.index import default_cache_dir
+    from mphunter_gate.fetch.index import default_cache_dir
     from mphunter_gate.model import train
     from mphunter_gate.model.data import load_benign, load_malicious
 

@@ -24,7 +24,7 @@ from mphunter_gate.corpus import (
     read_manifest,
     series_sdists,
 )
-from mphunter_gate.index import Index
+from mphunter_gate.fetch.index import Index
 from mphunter_gate.types import DistFile, FileKind
 from tests.conftest import LocalIndex
 

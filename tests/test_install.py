@@ -165,8 +165,8 @@ def test_check_then_install_a_scanned_wheel_for_real(
     local_index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Gate check against a local index, then real pip installs the scanned wheel."""
+    from mphunter_gate.fetch.index import Index
     from mphunter_gate.gate import GateOptions, check, collect
-    from mphunter_gate.index import Index
 
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.delenv("PIP_INDEX_URL", raising=False)

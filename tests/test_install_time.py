@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from mphunter_gate import install_time
-from mphunter_gate.archive import DirTree, Tree, open_tree
 from mphunter_gate.errors import ArchiveError
+from mphunter_gate.fetch.archive import DirTree, Tree, open_tree
 from mphunter_gate.types import ScriptKind
 from tests.conftest import make_sdist, make_wheel
 

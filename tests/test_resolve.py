@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from mphunter_gate.errors import PackageIndexError
-from mphunter_gate.metadata import DYNAMIC_NOTE
+from mphunter_gate.fetch.metadata import DYNAMIC_NOTE
 from mphunter_gate.resolve import Target, resolve
 from mphunter_gate.types import Dependency, DistFile, Distribution, FileKind, Origin, Unresolvable
 
@@ -370,7 +370,7 @@ def test_online_index_failure_propagates() -> None:
 def test_prefetch_warms_the_newest_matching_release_in_the_background() -> None:
     from packaging.specifiers import SpecifierSet
 
-    from mphunter_gate.metadata import MetadataReader
+    from mphunter_gate.fetch.metadata import MetadataReader
     from mphunter_gate.resolve import _Prefetch, _Req
 
     index = FakeIndex(

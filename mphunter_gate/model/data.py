@@ -237,7 +237,7 @@ def malicious_scripts(
     """(id, script, family) for every install-time script in the corpus, read
     from the archive in memory, one `MemoryTree` per sample, selected by
     `install_time.select`. `samples` restricts to those folders."""
-    from mphunter_gate.archive import MemoryTree
+    from mphunter_gate.fetch.archive import MemoryTree
 
     meta = {d["sample"]: d for d in _read_jsonl(jsonl_path)}
     wanted = set(samples) if samples is not None else None
@@ -289,7 +289,7 @@ def benign_scripts(
 ) -> list[tuple[str, Script, str | None]]:
     """(id, script, family=package name) from a `mphunter-gate corpus` directory,
     each package's stored files selected by `install_time.select`."""
-    from mphunter_gate.archive import DirTree
+    from mphunter_gate.fetch.archive import DirTree
 
     root = corpus_dir if corpus_dir is not None else default_corpus_dir()
     manifest = root / "manifest.jsonl"

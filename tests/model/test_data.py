@@ -181,7 +181,7 @@ def test_malicious_selection_matches_check_time(tmp_path: Path) -> None:
     """Training picks files with install_time.select, as the gate does: a
     module that __init__.py imports is a document too."""
     from mphunter_gate import install_time
-    from mphunter_gate.archive import MemoryTree
+    from mphunter_gate.fetch.archive import MemoryTree
 
     files = {
         "eee-1.0/setup.py": "from setuptools import setup\nsetup(name='eee')\n",

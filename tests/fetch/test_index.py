@@ -1,4 +1,4 @@
-"""The simple-API client (mphunter_gate.index), against servers on 127.0.0.1 only.
+"""The simple-API client (mphunter_gate.fetch.index), against servers on 127.0.0.1 only.
 
 A small http.server fixture serves PEP 691 JSON and PEP 503 HTML pages,
 files with or without Range support, errors, and wrong hashes, and records
@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 import requests
 
-from mphunter_gate import index as index_mod
 from mphunter_gate.errors import PackageIndexError
-from mphunter_gate.index import Index, default_cache_dir, pip_index_urls
+from mphunter_gate.fetch import index as index_mod
+from mphunter_gate.fetch.index import Index, default_cache_dir, pip_index_urls
 from mphunter_gate.types import DistFile, FileKind
 from tests.conftest import LocalIndex
 
@@ -457,7 +457,7 @@ def test_fetch_many_holds_a_bounded_window(fake: FakeIndex, tmp_path: Path) -> N
 def test_fetch_many_window_is_bounded_by_bytes(
     fake: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mphunter_gate import index as index_module
+    from mphunter_gate.fetch import index as index_module
 
     monkeypatch.setattr(index_module, "MAX_WINDOW_BYTES", 100)
     files = [

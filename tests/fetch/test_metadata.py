@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from mphunter_gate.errors import ArchiveError, PackageIndexError
-from mphunter_gate.index import Index
-from mphunter_gate.metadata import (
+from mphunter_gate.fetch.index import Index
+from mphunter_gate.fetch.metadata import (
     DYNAMIC_NOTE,
     Metadata,
     MetadataReader,

@@ -1,4 +1,4 @@
-"""Hostile-archive tests for mphunter_gate.archive.
+"""Hostile-archive tests for mphunter_gate.fetch.archive.
 
 Every archive here is assembled in memory from bytes the test writes; the
 caps are monkeypatched small so bombs are cheap to build and fast to refuse.
@@ -23,10 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from mphunter_gate import archive, install_time
-from mphunter_gate.archive import DirTree, TarTree, ZipTree, decode, open_tree
+from mphunter_gate import install_time
 from mphunter_gate.errors import ArchiveError
-from mphunter_gate.metadata import metadata_from_sdist
+from mphunter_gate.fetch import archive
+from mphunter_gate.fetch.archive import DirTree, TarTree, ZipTree, decode, open_tree
+from mphunter_gate.fetch.metadata import metadata_from_sdist
 
 SETUP = b"from setuptools import setup\nsetup(name='demo')\n"
 

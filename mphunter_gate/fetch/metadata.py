@@ -40,8 +40,8 @@ from typing import Any, Protocol
 from packaging.metadata import parse_email
 from packaging.version import InvalidVersion, Version
 
-from mphunter_gate import archive
 from mphunter_gate.errors import ArchiveError, PackageIndexError
+from mphunter_gate.fetch import archive
 from mphunter_gate.memo import Memo
 from mphunter_gate.types import DistFile, FileKind
 
