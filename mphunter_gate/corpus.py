@@ -32,7 +32,7 @@ from pathlib import Path
 from packaging.utils import InvalidSdistFilename, parse_sdist_filename
 from packaging.version import InvalidVersion, Version
 
-from mphunter_gate import install_time
+from mphunter_gate import select as selection
 from mphunter_gate.errors import ArchiveError, PackageIndexError
 from mphunter_gate.fetch.archive import open_tree
 from mphunter_gate.fetch.index import Index
@@ -63,7 +63,7 @@ class Entry:
     files: list[str]
     status: str  # ok | no-script | no-sdist | error
     detail: str | None = None
-    #: `install_time.SELECTION_VERSION` the files were picked with (manifests written
+    #: `selection.SELECTION_VERSION` the files were picked with (manifests written
     #: before it was recorded read as 1).
     selection: int = 1
 
@@ -72,7 +72,7 @@ class Entry:
         """Whether the entry holds what `select` picks today; only entries whose
         files depend on the selection rules (ok, no-script) can be stale."""
         stale_able = self.status in ("ok", "no-script")
-        return not stale_able or self.selection == install_time.SELECTION_VERSION
+        return not stale_able or self.selection == selection.SELECTION_VERSION
 
 
 def candidates(top: int, random: int, history: int = 0) -> list[Candidate]:
@@ -182,7 +182,7 @@ def _store(
             status=status,
             files=files or [],
             detail=detail[:300] if detail else None,
-            selection=install_time.SELECTION_VERSION,
+            selection=selection.SELECTION_VERSION,
         )
 
     if error is not None:
@@ -195,7 +195,7 @@ def _store(
             return entry("error", detail="sdist over size limit")
         data = index.fetch(sdist, cache=False)
         sha256 = hashlib.sha256(data).hexdigest()  # also when the index gave none
-        scripts = install_time.select(open_tree(data, sdist.filename))
+        scripts = selection.select(open_tree(data, sdist.filename))
     except (PackageIndexError, ArchiveError) as exc:
         return entry("error", detail=str(exc))
     if not scripts:

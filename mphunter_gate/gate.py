@@ -17,7 +17,7 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from mphunter_gate import install_time
+from mphunter_gate import select as selection
 from mphunter_gate.config import overall_verdict
 from mphunter_gate.errors import ArchiveError, InputError, PackageIndexError
 from mphunter_gate.fetch.archive import DirTree, open_tree
@@ -272,7 +272,7 @@ def _local(path_text: str, mode: str) -> tuple[str | None, TreeReader]:
 
     def reader() -> ScriptSet:
         tree = DirTree(path) if data is None else open_tree(data, path.name)
-        scripts = install_time.select(tree, mode)
+        scripts = selection.select(tree, mode)
         note = None if scripts else NO_SCRIPT
         return ScriptSet(name, version, path_text, sha, scripts, note)
 
@@ -320,7 +320,7 @@ def _pick_file(dist: Distribution) -> DistFile | None:
 
 
 def _artifact_scripts(art: Artifact, mode: str) -> ScriptSet:
-    scripts = install_time.select(open_tree(art.data, art.filename), mode)
+    scripts = selection.select(open_tree(art.data, art.filename), mode)
     if art.kind is FileKind.WHEEL:  # no setup.py runs; only import-time files were read
         note: str | None = WHEEL_ONLY if scripts else f"{WHEEL_ONLY}: {NO_SCRIPT}"
     else:

@@ -90,7 +90,7 @@ _Decompressor: TypeAlias = "zlib._Decompress | bz2.BZ2Decompressor | lzma.LZMADe
 _FEED = 16 * 1024
 #: Inflated bytes tarfile asks for at a time (its default, 10 KiB, costs more calls).
 _STREAM_BUF = 64 * 1024
-#: What the rest of the package ever reads from an sdist: install_time.select
+#: What the rest of the package ever reads from an sdist: selection.select
 #: (setup.py, imported modules, package __init__.py, .pth, pyproject.toml for
 #: in-tree backends) and metadata.metadata_from_sdist (PKG-INFO,
 #: pyproject.toml, setup.cfg, setup.py), plus a wheel's METADATA. Only these
@@ -367,7 +367,7 @@ class DirTree(Tree):
 class MemoryTree(Tree):
     """Files already held in memory, name -> bytes (e.g. one sample of a corpus
     archive read as text), so training picks files with the same
-    `install_time.select` the gate uses at check time."""
+    `selection.select` the gate uses at check time."""
 
     def __init__(self, files: dict[str, bytes]) -> None:
         self._data = {_check_name(n): b for n, b in files.items()}

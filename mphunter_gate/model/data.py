@@ -3,7 +3,7 @@
 Malicious: the MalRegistry development split, read from its .tar.xz in
 memory (never unpacked into the tree, never run). Benign: the directory
 written by `mphunter-gate corpus` (manifest.jsonl + files/<name>-<version>/).
-Both pick files with `install_time.select`, the very selection the gate
+Both pick files with `selection.select`, the very selection the gate
 uses at check time (setup.py, in-tree backends, .pth, top-level package
 __init__.py and the modules they import), one document per script, so the
 benign and malicious sides differ in behaviour, not in what kind of file
@@ -216,13 +216,13 @@ _READ_SUFFIXES = (".py", ".pth", ".toml")
 
 
 def _select(tree: Any) -> list[Script]:
-    """install_time.select, or nothing for a package it refuses (a link where
+    """selection.select, or nothing for a package it refuses (a link where
     an install-time file belongs: the gate reports those as unscannable)."""
-    from mphunter_gate import install_time
+    from mphunter_gate import select as selection
     from mphunter_gate.errors import ArchiveError
 
     try:
-        return list(install_time.select(tree))
+        return list(selection.select(tree))
     except ArchiveError as exc:
         log.info("selection refused: %s", exc)
         return []
@@ -236,7 +236,7 @@ def malicious_scripts(
 ) -> list[tuple[str, Script, str | None]]:
     """(id, script, family) for every install-time script in the corpus, read
     from the archive in memory, one `MemoryTree` per sample, selected by
-    `install_time.select`. `samples` restricts to those folders."""
+    `selection.select`. `samples` restricts to those folders."""
     from mphunter_gate.fetch.archive import MemoryTree
 
     meta = {d["sample"]: d for d in _read_jsonl(jsonl_path)}
@@ -288,7 +288,7 @@ def benign_scripts(
     corpus_dir: Path | None = None, *, limit: int | None = None
 ) -> list[tuple[str, Script, str | None]]:
     """(id, script, family=package name) from a `mphunter-gate corpus` directory,
-    each package's stored files selected by `install_time.select`."""
+    each package's stored files selected by `selection.select`."""
     from mphunter_gate.fetch.archive import DirTree
 
     root = corpus_dir if corpus_dir is not None else default_corpus_dir()

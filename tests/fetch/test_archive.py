@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from mphunter_gate import install_time
+from mphunter_gate import select as selection
 from mphunter_gate.errors import ArchiveError
 from mphunter_gate.fetch import archive
 from mphunter_gate.fetch.archive import DirTree, TarTree, ZipTree, decode, open_tree
@@ -236,7 +236,7 @@ def test_py_member_is_kept_so_reading_it_takes_no_second_pass(
 
 
 def test_every_file_a_scan_reads_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
-    """install_time.select and metadata_from_sdist on an sdist read nothing by a second pass."""
+    """selection.select and metadata_from_sdist on an sdist read nothing by a second pass."""
     sdist = _tar(
         [
             (
@@ -265,7 +265,7 @@ def test_every_file_a_scan_reads_is_kept(monkeypatch: pytest.MonkeyPatch) -> Non
     assert meta.requires_python == ">=3.8"
     assert meta.requires_dist == ("six", 'click; extra == "cli"')
     assert len(passes) == 1
-    scripts = install_time.select(open_tree(sdist, "demo-1.0.tar.gz"))
+    scripts = selection.select(open_tree(sdist, "demo-1.0.tar.gz"))
     assert {s.path for s in scripts} == {
         "demo-1.0/setup.py",
         "demo-1.0/helper.py",

@@ -178,9 +178,9 @@ def test_load_malicious_sample_filter(tmp_path: Path) -> None:
 
 
 def test_malicious_selection_matches_check_time(tmp_path: Path) -> None:
-    """Training picks files with install_time.select, as the gate does: a
+    """Training picks files with selection.select, as the gate does: a
     module that __init__.py imports is a document too."""
-    from mphunter_gate import install_time
+    from mphunter_gate import select as selection
     from mphunter_gate.fetch.archive import MemoryTree
 
     files = {
@@ -200,7 +200,7 @@ def test_malicious_selection_matches_check_time(tmp_path: Path) -> None:
     jsonl = tmp_path / "e.jsonl"
     jsonl.write_text(json.dumps({"sample": "eee__1.0", "kind": "sdist", "family": "famE"}) + "\n")
     docs = load_malicious(tar_path, jsonl, tokenizer=words)
-    expected = install_time.select(MemoryTree({k: v.encode() for k, v in files.items()}))
+    expected = selection.select(MemoryTree({k: v.encode() for k, v in files.items()}))
     assert [d.id for d in docs] == [f"eee__1.0/{s.path}" for s in expected]
     kinds = {d.id.rsplit("/", 1)[-1]: d.script.kind for d in docs if d.script is not None}
     assert kinds["payload.py"] is ScriptKind.MODULE

@@ -1,4 +1,4 @@
-"""Which files of a package run at install or import time (mphunter_gate.install_time).
+"""Which files of a package run at install or import time (mphunter_gate.select.files).
 
 Packages are fixture sdists and wheels assembled from texts written here
 (conftest's make_sdist/make_wheel) and read through archive.open_tree, the
@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from mphunter_gate import install_time
+from mphunter_gate import select as selection
 from mphunter_gate.errors import ArchiveError
 from mphunter_gate.fetch.archive import DirTree, Tree, open_tree
+from mphunter_gate.select import files as select_files
 from mphunter_gate.types import ScriptKind
 from tests.conftest import make_sdist, make_wheel
 
@@ -28,7 +29,7 @@ def _sdist(tmp_path: Path, files: dict[str, str | bytes], name: str = "demo") ->
 
 
 def _picked(tree: Tree, mode: str = "all_files") -> dict[str, ScriptKind]:
-    return {s.path: s.kind for s in install_time.select(tree, mode)}
+    return {s.path: s.kind for s in selection.select(tree, mode)}
 
 
 def test_setup_py_first_then_package_init_and_imported_modules(tmp_path: Path) -> None:
@@ -42,7 +43,7 @@ def test_setup_py_first_then_package_init_and_imported_modules(tmp_path: Path) -
             "demo/unused.py": "Y = 2\n",
         },
     )
-    scripts = install_time.select(tree)
+    scripts = selection.select(tree)
     assert [(s.path, s.kind) for s in scripts] == [
         ("demo-1.0/setup.py", ScriptKind.SETUP),
         ("demo-1.0/demo/__init__.py", ScriptKind.INIT),
@@ -176,7 +177,7 @@ def test_in_tree_backend_in_an_unpacked_folder(tmp_path: Path) -> None:
 )
 def test_no_in_tree_backend(tmp_path: Path, pyproject: str) -> None:
     tree = _sdist(tmp_path, {"pyproject.toml": pyproject, "setuptools/build_meta.py": "x\n"})
-    assert install_time.select(tree) == ()
+    assert selection.select(tree) == ()
 
 
 def test_tests_and_docs_folders_are_skipped(tmp_path: Path) -> None:
@@ -227,19 +228,19 @@ def test_setup_only_mode(tmp_path: Path) -> None:
 
 def test_nothing_to_scan(tmp_path: Path) -> None:
     tree = _sdist(tmp_path, {"README.md": "hi\n", "pyproject.toml": "[project]\nname='demo'\n"})
-    assert install_time.select(tree) == ()
+    assert selection.select(tree) == ()
 
 
 def test_import_budget_bounds_followed_modules(tmp_path: Path) -> None:
     files: dict[str, str | bytes] = {f"demo/m{i}.py": "" for i in range(30)}
     files["demo/__init__.py"] = "".join(f"from . import m{i}\n" for i in range(30))
     picked = _picked(_sdist(tmp_path, files))
-    assert len(picked) == 1 + install_time.MAX_IMPORTED
+    assert len(picked) == 1 + select_files.MAX_IMPORTED
 
 
 def test_non_utf8_setup_is_decoded(tmp_path: Path) -> None:
     tree = _sdist(tmp_path, {"setup.py": b"# Ren\xe9\nfrom setuptools import setup\n"})
-    (script,) = install_time.select(tree)
+    (script,) = selection.select(tree)
     assert script.text.startswith("# René")
 
 
@@ -282,7 +283,7 @@ def test_install_time_file_that_is_a_link_makes_the_package_unreadable(link: str
         ]
     )
     with pytest.raises(ArchiveError, match="link"):
-        install_time.select(tree)
+        selection.select(tree)
 
 
 def test_link_elsewhere_is_harmless() -> None:
