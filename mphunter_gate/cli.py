@@ -65,8 +65,24 @@ def _add_check_inputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index-url", help="base URL of the simple index (default: pip's, else PyPI)")
     p.add_argument("--extra-index-url", action="append", default=[], help="more indexes")
     p.add_argument("--offline", action="store_true", help="use only the local cache")
-    p.add_argument("--python-version", help="target Python, e.g. 3.12 (default: this interpreter)")
-    p.add_argument("--platform", help="target platform tag (default: this machine)")
+    p.add_argument(
+        "--python-version",
+        action="append",
+        default=[],
+        help="target Python, e.g. 3.12 (default: this interpreter); repeatable: the file pip "
+        "installs on each is judged, the first one resolves",
+    )
+    p.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        help="target wheel platform tag, e.g. win_amd64 (default: this machine); repeatable",
+    )
+    p.add_argument(
+        "--require-hashes",
+        action="store_true",
+        help="fail closed on a file whose sha256 neither the index nor the dependency file gives",
+    )
     p.add_argument(
         "--audit-vulns",
         action="store_true",
@@ -179,7 +195,7 @@ def _config(args: argparse.Namespace) -> Config:
             index_url=args.index_url,
             extra_index_urls=tuple(args.extra_index_url) or None,
             offline=args.offline or None,
-            python_version=args.python_version,
+            python_version=args.python_version[0] if args.python_version else None,
         )
     return load_config(Path.cwd(), args.config, overrides)
 
@@ -194,8 +210,10 @@ def _options(config: Config, args: argparse.Namespace) -> GateOptions:
         allow_unscanned=config.allow_unscanned,
         file_search_mode=config.file_search_mode,
         graph_mode=config.graph_mode,
-        python_version=config.python_version,
-        platform=getattr(args, "platform", None),
+        python_versions=tuple(getattr(args, "python_version", None) or ())
+        or ((config.python_version,) if config.python_version else ()),
+        platforms=tuple(getattr(args, "platform", None) or ()),
+        require_hashes=bool(getattr(args, "require_hashes", False)),
     )
 
 

@@ -24,10 +24,10 @@ from mphunter_gate.fetch.archive import DirTree, open_tree
 from mphunter_gate.types import (
     Artifact,
     Dependency,
-    DistFile,
     Distribution,
     FileKind,
     Finding,
+    JudgedFile,
     Origin,
     ParseMode,
     Report,
@@ -38,8 +38,10 @@ from mphunter_gate.types import (
 from mphunter_gate.verdicts import Judged, VerdictCache
 
 if TYPE_CHECKING:
+    from mphunter_gate.fetch.choose import Pick
     from mphunter_gate.fetch.index import Index
     from mphunter_gate.model import Detector
+    from mphunter_gate.target import Target
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +58,13 @@ class GateOptions:
     file_search_mode: str = "all_files"
     graph_mode: str = "cfg+cg"
     prefix_len: int = 2
-    python_version: str | None = None
-    platform: str | None = None
+    #: Targets to judge for (every combination; empty: this interpreter and machine).
+    #: Resolution uses the first of each; every target's installer pick is judged.
+    python_versions: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()
+    #: Fail closed on a judged file whose hash neither the index nor the dependency
+    #: file gave (its bytes were hashed on download, but nothing vouches for them).
+    require_hashes: bool = False
     workers: int = 8
     cache_dir: Path | None = None  # verdict cache; None: judge every artifact afresh
 
@@ -163,6 +170,7 @@ class Judge:
             return replace(base, reason=judged.note or NO_SCRIPT)
         analyses, scores = judged.analyses, judged.scores
         failed = [a for a in analyses if a.parse is ParseMode.FAILED]
+        cut = [a for a in analyses if a.truncated]
         top = max(scores, key=lambda s: s.score) if scores else None
         if top is not None and top.score >= self.threshold:
             verdict = Verdict.FAIL
@@ -170,6 +178,13 @@ class Judge:
         elif failed:
             verdict = Verdict.UNSCANNED
             reason = f"analysis failed: {failed[0].path}: {failed[0].error}"
+        elif cut:  # what lies past the cut was never examined, so it cannot pass
+            verdict = Verdict.UNSCANNED
+            reason = (
+                f"analysis of {cut[0].path} was cut at a size cap or work budget"
+                + (f" ({len(cut)} files)" if len(cut) > 1 else "")
+                + "; the rest of it was not examined"
+            )
         else:
             verdict = Verdict.PASS
             reason = f"{len(scores)} script(s) below threshold"
@@ -306,19 +321,6 @@ def scan(
 # -- check: dependency files ---------------------------------------------------
 
 
-def _pick_file(dist: Distribution) -> DistFile | None:
-    """The sdist is what runs setup.py; without one, the wheel's import-time files."""
-    allowed = dist.hashes
-    files = [f for f in dist.files if not allowed or (f.sha256 in allowed)]
-    sdists = [f for f in files if f.kind is FileKind.SDIST]
-    if sdists:
-        return sdists[0]
-    wheels = [f for f in files if f.kind is FileKind.WHEEL]
-    pure = [f for f in wheels if f.filename.endswith("-none-any.whl")]
-    candidates = pure or wheels
-    return candidates[0] if candidates else None
-
-
 def _artifact_scripts(art: Artifact, mode: str) -> ScriptSet:
     scripts = selection.select(open_tree(art.data, art.filename), mode)
     if art.kind is FileKind.WHEEL:  # no setup.py runs; only import-time files were read
@@ -356,6 +358,15 @@ def collect(
     return deps, bad, index_urls, extra
 
 
+def targets(options: GateOptions) -> list[Target]:
+    """Every (Python version, platform) combination asked for; the first resolves."""
+    from mphunter_gate.target import Target
+
+    versions: Sequence[str | None] = options.python_versions or (None,)
+    platforms: Sequence[str | None] = options.platforms or (None,)
+    return [Target.create(v, p) for v in versions for p in platforms]
+
+
 def check(
     deps: Sequence[Dependency],
     unresolvable: Sequence[Unresolvable],
@@ -364,75 +375,132 @@ def check(
     models_dir: Path | None = None,
     progress: Progress | None = None,
 ) -> Report:
-    """Resolve, fetch and score a project's whole dependency tree."""
+    """Resolve, fetch and score a project's whole dependency tree.
+
+    Each release is judged by every file pip would install from it on the
+    requested targets, and by its sdist; its verdict is the worst of them.
+    """
+    from mphunter_gate.fetch.choose import picks
     from mphunter_gate.resolve import resolve
 
     judge = Judge(options, models_dir)
+    wanted_targets = targets(options)
+    first = wanted_targets[0]
     dists, more_bad = resolve(
         deps,
         index,
-        python_version=options.python_version,
-        platform=options.platform,
+        python_version=options.python_versions[0] if options.python_versions else None,
+        platform=options.platforms[0] if options.platforms else None,
     )
     findings = [
         _unscanned(*_declared(u.text), u.origin.file, u.reason, u.origin)
         for u in (*unresolvable, *more_bad)
     ]
-    chosen = [(d, _pick_file(d)) for d in dists]
-    wanted = [f for _, f in chosen if f is not None]
-    blobs = iter(index.fetch_many(wanted, workers=options.workers))
+    chosen = [(d, picks(d, wanted_targets)) for d in dists]
+    blobs = iter(
+        index.fetch_many([p.file for _, ps in chosen for p in ps], workers=options.workers)
+    )
     if progress:
         progress.start(len(chosen))
-    for dist, file in chosen:
+    for dist, dist_picks in chosen:
         if progress:
             progress.advance(f"{dist.name}=={dist.version}")
-        source = file.filename if file else dist.name
-        if file is None:
+        if not dist_picks:
             why = (
                 "no file matches the pinned hashes"
                 if dist.hashes
                 else "no sdist or wheel on the index"
             )
-            findings.append(_unscanned(dist.name, dist.version, source, why, dist.origin))
+            findings.append(_unscanned(dist.name, dist.version, dist.name, why, dist.origin))
             continue
-        data = next(blobs)
-        if isinstance(data, PackageIndexError):
-            findings.append(_unscanned(dist.name, dist.version, source, str(data), dist.origin))
-            continue
-        sha = hashlib.sha256(data).hexdigest()
-        if dist.hashes and sha not in dist.hashes:
-            findings.append(
-                _unscanned(
-                    dist.name,
-                    dist.version,
-                    source,
-                    f"hash {sha} is not among the pinned --hash values",
-                    dist.origin,
-                )
-            )
-            continue
-        art = Artifact(dist.name, dist.version, file.filename, sha, file.kind, data)
-        base = Finding(
-            dist.name,
-            dist.version,
-            source,
-            Verdict.PASS,
-            None,
-            NO_SCRIPT,
-            origin=dist.origin,
-            sha256=sha,
-        )
-        try:
-            reader = partial(_artifact_scripts, art, options.file_search_mode)
-            finding = judge.judge_tree(reader, sha, base)
-        except ArchiveError as exc:
-            findings.append(
-                _unscanned(
-                    dist.name, dist.version, source, f"unreadable archive: {exc}", dist.origin
-                )
-            )
-            continue
+        judged = [_judge_file(judge, dist, pick, next(blobs), options) for pick in dist_picks]
+        finding = _combine(dist, judged, first.label)
         if dist.notes:
             finding = replace(finding, reason=finding.reason + "; " + "; ".join(dist.notes))
         findings.append(finding)
     return _report(judge, findings)
+
+
+def _judge_file(
+    judge: Judge,
+    dist: Distribution,
+    pick: Pick,
+    data: bytes | PackageIndexError,
+    options: GateOptions,
+) -> JudgedFile:
+    """The verdict on one downloaded file of a release."""
+    file = pick.file
+
+    def result(
+        verdict: Verdict, reason: str, sha: str | None = None, found: Finding | None = None
+    ) -> JudgedFile:
+        return JudgedFile(
+            filename=file.filename,
+            sha256=sha,
+            kind=file.kind,
+            installs_on=pick.installs_on,
+            verdict=verdict,
+            score=found.score if found else None,
+            reason=reason,
+            index_hash=file.sha256 is not None or bool(dist.hashes),
+            analyses=found.analyses if found else (),
+            scores=found.scores if found else (),
+        )
+
+    if isinstance(data, PackageIndexError):
+        return result(Verdict.UNSCANNED, str(data))
+    sha = hashlib.sha256(data).hexdigest()
+    if dist.hashes and sha not in dist.hashes:
+        return result(Verdict.UNSCANNED, f"hash {sha} is not among the pinned --hash values", sha)
+    if options.require_hashes and file.sha256 is None and not dist.hashes:
+        return result(
+            Verdict.UNSCANNED,
+            "neither the index nor the dependency file gives this file's sha256 (--require-hashes)",
+            sha,
+        )
+    art = Artifact(dist.name, dist.version, file.filename, sha, file.kind, data)
+    base = Finding(dist.name, dist.version, file.filename, Verdict.PASS, None, NO_SCRIPT)
+    try:
+        found = judge.judge_tree(
+            partial(_artifact_scripts, art, options.file_search_mode), sha, base
+        )
+    except ArchiveError as exc:
+        return result(Verdict.UNSCANNED, f"unreadable archive: {exc}", sha)
+    return result(found.verdict, found.reason, sha, found)
+
+
+#: Which file of a release decides its verdict: a failure before an unscanned file
+#: before a pass, then the higher score.
+_SEVERITY = {Verdict.FAIL: 2, Verdict.UNSCANNED: 1, Verdict.PASS: 0}
+
+
+def _combine(dist: Distribution, judged: list[JudgedFile], first_target: str) -> Finding:
+    """One package row from the verdicts on its files: the worst file decides it.
+
+    `sha256` (what `install` pins) is the first target's installer pick; when no
+    file installs there (no fitting wheel, no sdist), it is left empty so that
+    `install` refuses rather than guesses.
+    """
+    worst = max(judged, key=lambda j: (_SEVERITY[j.verdict], j.score or 0.0))
+    installed = next((j for j in judged if first_target in j.installs_on), None)
+    reason = worst.reason
+    if len(judged) > 1:
+        reason = f"{worst.filename}: {reason}"
+    if installed is None:
+        reason += f"; no file of this release installs on {first_target}"
+    unhashed = [j.filename for j in judged if not j.index_hash]
+    notes = tuple(f"the index gave no sha256 for {name}" for name in unhashed)
+    return Finding(
+        name=dist.name,
+        version=dist.version,
+        source=(installed or worst).filename,
+        verdict=worst.verdict,
+        score=max((j.score for j in judged if j.score is not None), default=None),
+        reason=reason,
+        origin=dist.origin,
+        sha256=installed.sha256 if installed else None,
+        analyses=worst.analyses,
+        scores=worst.scores,
+        notes=notes,
+        files=tuple(judged),
+    )

@@ -15,24 +15,15 @@ carries a note on its `Distribution`.
 from __future__ import annotations
 
 import logging
-import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from collections.abc import Set as AbstractSet
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from packaging import tags as ptags
-from packaging.markers import (
-    Marker,
-    UndefinedComparison,
-    UndefinedEnvironmentName,
-    default_environment,
-)
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.utils import (
     NormalizedName,
     canonicalize_name,
@@ -43,6 +34,7 @@ from resolvelib.resolvers import ResolutionTooDeep
 
 from mphunter_gate.errors import PackageIndexError
 from mphunter_gate.fetch.metadata import MetadataReader
+from mphunter_gate.target import Target
 from mphunter_gate.types import Dependency, DistFile, Distribution, FileKind, Unresolvable
 
 if TYPE_CHECKING:
@@ -59,122 +51,6 @@ PREFETCH_WORKERS = 8
 __all__ = ["Target", "resolve"]
 
 
-# -- the target environment ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Target:
-    """The interpreter and platform we resolve for: marker values and wheel tags."""
-
-    python_version: str
-    python_full_version: str
-    platform: str | None
-    markers: Mapping[str, str] = field(repr=False)
-    tags: frozenset[str] = field(repr=False)  # "cp311-cp311-manylinux_2_17_x86_64", ...
-
-    @classmethod
-    def create(cls, python_version: str | None = None, platform: str | None = None) -> Target:
-        """The running interpreter, overridden by `python_version` ("3.10", "3.10.4")
-        and/or `platform` (a wheel platform tag: "manylinux_2_17_x86_64",
-        "linux_aarch64", "win_amd64", "macosx_11_0_arm64")."""
-        env: dict[str, str] = {k: str(v) for k, v in default_environment().items()}
-        if python_version is None and platform is None:
-            full = env["python_full_version"]
-            return cls(env["python_version"], full, None, env, _tag_names(ptags.sys_tags()))
-        if python_version is not None:
-            parts = python_version.split(".")
-            if len(parts) < 2 or not all(p.isdigit() for p in parts):
-                raise ValueError(
-                    f"python version must look like 3.11 or 3.11.4, not {python_version!r}"
-                )
-            short = ".".join(parts[:2])
-            full = python_version if len(parts) >= 3 else f"{short}.0"
-            env.update(python_version=short, python_full_version=full, implementation_version=full)
-        version = tuple(int(p) for p in env["python_version"].split("."))
-        platforms = _platform_tags(platform) if platform else list(ptags.platform_tags())
-        if platform:
-            env.update(_platform_markers(platform))
-        tag_set = [
-            *ptags.cpython_tags(python_version=version, platforms=platforms),
-            *ptags.compatible_tags(
-                python_version=version,
-                interpreter=f"cp{version[0]}{version[1]}",
-                platforms=platforms,
-            ),
-        ]
-        return cls(
-            env["python_version"], env["python_full_version"], platform, env, _tag_names(tag_set)
-        )
-
-    def evaluate(self, marker: Marker | None, extras: Iterable[str] = ("",)) -> bool:
-        """Whether `marker` holds here for any of `extras` ("" = no extra).
-
-        A marker we cannot evaluate counts as true: including a package we
-        did not need costs a scan; excluding one we did need hides it.
-        """
-        if marker is None:
-            return True
-        for extra in extras:
-            env: dict[str, str | AbstractSet[str]] = {
-                **self.markers,
-                "extra": extra,
-                "extras": frozenset(),
-                "dependency_groups": frozenset(),
-            }
-            try:
-                if marker.evaluate(env):
-                    return True
-            except (
-                UndefinedComparison,
-                UndefinedEnvironmentName,
-                InvalidVersion,
-                TypeError,
-            ) as exc:
-                log.debug("cannot evaluate marker %s (%s); treating it as true", marker, exc)
-                return True
-        return False
-
-    def supports_python(self, requires_python: str | None) -> bool:
-        return _python_ok(requires_python, self.python_full_version)
-
-    def supports_file(self, file: DistFile) -> bool:
-        """Could pip install this file here? (sdists always; wheels by tag.)"""
-        if not self.supports_python(file.requires_python):
-            return False
-        if file.kind is not FileKind.WHEEL:
-            return True
-        file_tags = _wheel_tags(file.filename)
-        return file_tags is not None and not file_tags.isdisjoint(self.tags)
-
-
-def _tag_names(tags: Iterable[ptags.Tag]) -> frozenset[str]:
-    return frozenset(str(t) for t in tags)
-
-
-@lru_cache(maxsize=4096)
-def _python_ok(requires_python: str | None, full_version: str) -> bool:
-    if not requires_python:
-        return True
-    try:
-        return SpecifierSet(requires_python).contains(full_version, prereleases=True)
-    except InvalidSpecifier:
-        return True  # PyPI has malformed ones; pip ignores them too
-
-
-@lru_cache(maxsize=65536)
-def _wheel_tags(filename: str) -> frozenset[str] | None:
-    """The expanded tags of a wheel file name as `interp-abi-platform` strings.
-
-    Strings, not `packaging.tags.Tag`: checking tens of thousands of file
-    names per run is the resolver's hottest loop.
-    """
-    parts = filename[:-4].lower().split("-")
-    if not filename.endswith(".whl") or len(parts) not in (5, 6):
-        return None
-    interps, abis, plats = (p.split(".") for p in parts[-3:])
-    return frozenset(f"{i}-{a}-{p}" for i in interps for a in abis for p in plats)
-
-
 @lru_cache(maxsize=65536)
 def _wheel_name_version(filename: str) -> tuple[str, Version] | None:
     parts = filename[:-4].split("-")
@@ -184,61 +60,6 @@ def _wheel_name_version(filename: str) -> tuple[str, Version] | None:
         return canonicalize_name(parts[0]), Version(parts[1])
     except InvalidVersion:
         return None
-
-
-def _platform_tags(platform: str) -> list[str]:
-    """Wheel platform tags a machine of `platform` accepts, best first."""
-    if platform.startswith(("manylinux", "linux")):
-        arch = re.sub(r"^(manylinux_\d+_\d+|manylinux\d+|linux)_", "", platform)
-        glibc = re.match(r"manylinux_2_(\d+)_", platform)
-        newest = int(glibc.group(1)) if glibc else 39
-        legacy = {17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"}
-        out = []
-        for minor in range(newest, 4, -1):
-            out.append(f"manylinux_2_{minor}_{arch}")
-            if minor in legacy:
-                out.append(f"{legacy[minor]}_{arch}")
-        return [*out, f"linux_{arch}"]
-    if platform.startswith("musllinux"):
-        m = re.match(r"musllinux_1_(\d+)_(.+)", platform)
-        if not m:
-            return [platform]
-        return [f"musllinux_1_{i}_{m.group(2)}" for i in range(int(m.group(1)), -1, -1)]
-    if platform.startswith("macosx"):
-        m = re.match(r"macosx_(\d+)_(\d+)_(.+)", platform)
-        if not m:
-            return [platform]
-        return list(ptags.mac_platforms((int(m.group(1)), int(m.group(2))), m.group(3)))
-    return [platform]
-
-
-def _platform_markers(platform: str) -> dict[str, str]:
-    """Marker values (PEP 508) of a machine with wheel platform tag `platform`."""
-    if platform.startswith("win"):
-        machine = {"win_amd64": "AMD64", "win32": "x86", "win_arm64": "ARM64"}.get(
-            platform, "AMD64"
-        )
-        return {
-            "sys_platform": "win32",
-            "platform_system": "Windows",
-            "os_name": "nt",
-            "platform_machine": machine,
-        }
-    if platform.startswith("macosx"):
-        arch = platform.rsplit("_", 1)[-1]
-        return {
-            "sys_platform": "darwin",
-            "platform_system": "Darwin",
-            "os_name": "posix",
-            "platform_machine": "arm64" if arch in ("arm64", "universal2") else arch,
-        }
-    arch = re.sub(r"^(manylinux_\d+_\d+|manylinux\d+|musllinux_\d+_\d+|linux)_", "", platform)
-    return {
-        "sys_platform": "linux",
-        "platform_system": "Linux",
-        "os_name": "posix",
-        "platform_machine": arch,
-    }
 
 
 # -- what the resolver juggles ------------------------------------------------------
@@ -613,17 +434,15 @@ def _lookup_pinned(
             return Unresolvable(
                 dep.requirement, dep.origin, "no file on the index matches the locked hashes"
             )
-    usable = [f for f in files if target.supports_file(f)]
-    if not usable:
-        notes.append("no file of this release is installable on the target; all files kept")
-        usable = files
-    if all(f.yanked for f in usable):
+    if not any(target.supports_file(f) for f in files):
+        notes.append("no file of this release is installable on the target")
+    if all(f.yanked for f in files):
         notes.append("release is yanked")
     return Distribution(
         name=name,
         version=wanted,
         origin=dep.origin,
-        files=tuple(usable),
+        files=tuple(files),
         hashes=dep.hashes,
         notes=tuple(notes),
     )
@@ -781,7 +600,9 @@ def _distributions(
         via = origin.get(base) or origin.get(ident)
         direct = origin_of_root.get(base) or origin_of_root.get(ident)
         hashes = direct.hashes if direct is not None else frozenset()
-        files = base_cand.files
+        # Every file of the release, not only those usable on the resolving target: the
+        # fetch stage picks the installer's file for each target the user asked for.
+        files = provider.releases(base).get(base_cand.version, base_cand.files)
         notes = list(dict.fromkeys(provider.notes.get((base, base_cand.version), [])))
         if hashes:
             files = tuple(f for f in files if f.sha256 is None or f.sha256 in hashes)

@@ -239,6 +239,30 @@ class ScriptScore:
 
 
 @dataclass(frozen=True)
+class JudgedFile:
+    """One distribution file a package's verdict covers.
+
+    `installs_on` names the targets on which pip would install this very file
+    (`py3.11`, `py3.12 win_amd64`); it is empty for the sdist judged for its
+    own sake while wheels are what installs. `sha256` is the downloaded bytes'
+    hash; `index_hash` says whether the index (or the dependency file) gave a
+    hash that those bytes matched, since an unhashed download proves nothing
+    about what pip will fetch later.
+    """
+
+    filename: str
+    sha256: str | None
+    kind: FileKind
+    installs_on: tuple[str, ...]
+    verdict: Verdict
+    score: float | None
+    reason: str
+    index_hash: bool = True
+    analyses: tuple[ScriptAnalysis, ...] = field(default=(), repr=False)
+    scores: tuple[ScriptScore, ...] = field(default=(), repr=False)
+
+
+@dataclass(frozen=True)
 class Finding:
     """The gate's result for one package: what a report row shows."""
 
@@ -258,6 +282,10 @@ class Finding:
     notes: tuple[str, ...] = ()
     # Known vulnerabilities (`--audit-vulns`), merged into the same report.
     vulnerabilities: tuple[Vulnerability, ...] = ()
+    # Every file this verdict covers (`check`: the installer's pick on each target and
+    # the sdist). `sha256` above is the first target's pick, the file `install` installs;
+    # `analyses` and `scores` are those of the file that decided the verdict.
+    files: tuple[JudgedFile, ...] = ()
 
 
 @dataclass(frozen=True)
