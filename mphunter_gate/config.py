@@ -73,6 +73,14 @@ def _same_version(a: str, b: str) -> bool:
         return a == b
 
 
+def _judged(finding: Finding) -> list[str | None]:
+    """The sha256 of the files that decide whether a finding needs allowing: those that
+    did not pass (a release's clean wheel must not vouch for its failing sdist), or the
+    one file a `scan` finding has."""
+    flagged = [j.sha256 for j in finding.files if j.verdict is not Verdict.PASS]
+    return flagged or [finding.sha256]
+
+
 @dataclass(frozen=True)
 class AllowEntry:
     """One allowlist entry: `name==version` and/or an sdist sha256, with a reason.
@@ -95,8 +103,10 @@ class AllowEntry:
             return False
         if self.version is not None and not _same_version(self.version, finding.version):
             return False
-        return self.sha256 is None or (
-            finding.sha256 is not None and finding.sha256.lower() == self.sha256.lower()
+        if self.sha256 is None:
+            return True
+        return all(
+            sha is not None and sha.lower() == self.sha256.lower() for sha in _judged(finding)
         )
 
     def expired(self, today: date) -> bool:

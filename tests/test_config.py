@@ -386,3 +386,30 @@ def test_allowlist_from_pyproject_end_to_end(tmp_path: Path) -> None:
     cfg = _load(tmp_path)
     assert apply_allowlist(_report(_finding()), cfg, date(2025, 12, 31)).verdict is Verdict.PASS
     assert apply_allowlist(_report(_finding()), cfg, date(2026, 1, 1)).verdict is Verdict.FAIL
+
+
+def test_a_file_hash_entry_allows_only_the_failing_file_of_a_release() -> None:
+    """A release judged by its wheel and its sdist: the clean file's hash vouches for nothing."""
+    from mphunter_gate.report.explain import allow_snippet
+    from mphunter_gate.types import FileKind, JudgedFile
+
+    wheel, sdist = "ab" * 32, "cd" * 32
+    files = (
+        JudgedFile(
+            "evil_pkg-1.0-py3-none-any.whl",
+            wheel,
+            FileKind.WHEEL,
+            ("py3.11",),
+            Verdict.PASS,
+            0.1,
+            "1 script(s) below threshold",
+        ),
+        JudgedFile("evil-pkg-1.0.tar.gz", sdist, FileKind.SDIST, (), Verdict.FAIL, 0.95, "bad"),
+    )
+    finding = _finding(sha256=wheel, files=files)
+    assert apply_allowlist(_report(finding), _cfg(AllowEntry(None, None, wheel, "r")), TODAY) == (
+        _report(finding)
+    )
+    allowed = apply_allowlist(_report(finding), _cfg(AllowEntry(None, None, sdist, "r")), TODAY)
+    assert allowed.verdict is Verdict.PASS
+    assert f'sha256 = "{sdist}"' in allow_snippet(finding)

@@ -126,3 +126,74 @@ def test_scan_missing_path_is_input_error(gate_env: dict[str, str], tmp_path: Pa
     res = run_gate(["scan", str(tmp_path / "nope.tar.gz")], gate_env)
     assert res.returncode == 2
     assert "nope.tar.gz" in res.stderr and "Traceback" not in res.stderr
+
+
+def _release_with_wheel(index: LocalIndex, version: str, pth: str | None) -> tuple[Path, Path]:
+    """A clean sdist and a wheel of the same release; the wheel carries `pth` if given."""
+    package = {"tidy_widgets/__init__.py": "VALUE = 1\n"}
+    sdist = index.add_sdist("tidy-widgets", version, BENIGN_SETUP, files=dict(package))
+    wheel_files = dict(package)
+    if pth is not None:
+        wheel_files["tidy_widgets-init.pth"] = pth
+    return sdist, index.add_wheel("tidy-widgets", version, wheel_files)
+
+
+def test_a_poisoned_wheel_fails_though_its_sdist_is_clean(
+    local_index: LocalIndex, gate_env: dict[str, str], tmp_path: Path
+) -> None:
+    """pip installs the wheel, so the wheel is judged (and the sdist as well)."""
+    import hashlib
+
+    from tests.fixtures import PTH_INJECTOR
+
+    sdist, wheel = _release_with_wheel(local_index, "1.2.0", PTH_INJECTOR)
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("tidy-widgets==1.2.0\n")
+    res = _check(local_index, gate_env, reqs, "--format", "json")
+    assert res.returncode == 1, res.stdout + res.stderr
+    [row] = [r for r in json.loads(res.stdout)["results"] if r["name"] == "tidy-widgets"]
+    assert row["verdict"] == "fail"
+    assert row["reason"].startswith(wheel.name)
+    files = {f["filename"]: f for f in row["artifacts"]}
+    assert files[wheel.name]["sha256"] == hashlib.sha256(wheel.read_bytes()).hexdigest()
+    assert files[wheel.name]["verdict"] == "fail" and files[wheel.name]["installs_on"]
+    assert files[sdist.name]["verdict"] == "pass" and files[sdist.name]["installs_on"] == []
+
+    site = tmp_path / "site"
+    inst = run_gate(
+        ["install", str(reqs), "--index-url", local_index.url, f"--pip-arg=--target={site}"],
+        gate_env,
+    )
+    assert inst.returncode == 1, inst.stdout + inst.stderr
+    assert not site.exists()
+
+
+def test_the_clean_twin_passes_and_installs_its_judged_wheel(
+    local_index: LocalIndex, gate_env: dict[str, str], tmp_path: Path
+) -> None:
+    import hashlib
+
+    _, wheel = _release_with_wheel(local_index, "1.2.1", None)
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("tidy-widgets==1.2.1\n")
+    res = _check(local_index, gate_env, reqs, "--format", "json")
+    assert res.returncode == 0, res.stdout + res.stderr
+    [row] = json.loads(res.stdout)["results"]
+    assert row["sha256"] == hashlib.sha256(wheel.read_bytes()).hexdigest()
+    assert row["source"] == wheel.name
+
+    site = tmp_path / "site"
+    inst = run_gate(
+        [
+            "install",
+            str(reqs),
+            "--index-url",
+            local_index.url,
+            f"--pip-arg=--target={site}",
+            "--pip-arg=--quiet",
+        ],
+        gate_env,
+    )
+    assert inst.returncode == 0, inst.stdout + inst.stderr
+    assert (site / "tidy_widgets" / "__init__.py").read_text() == "VALUE = 1\n"
+    assert list(site.glob("tidy_widgets-1.2.1.dist-info"))  # the wheel, not a build

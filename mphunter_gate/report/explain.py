@@ -104,8 +104,10 @@ def allow_snippet(finding: Finding) -> str:
     """One line that allows exactly this release (and, if known, this file)."""
     package = f"{finding.name}=={finding.version}" if finding.version else finding.name
     parts = [f"package = {toml_string(package)}"]
-    if finding.sha256:
-        parts.append(f"sha256 = {toml_string(finding.sha256)}")
+    flagged = {j.sha256 for j in finding.files if j.verdict is not Verdict.PASS}
+    sha = flagged.pop() if len(flagged) == 1 else None if flagged else finding.sha256
+    if sha:  # the failing file; several failing files: the release alone names them all
+        parts.append(f"sha256 = {toml_string(sha)}")
     parts.append('reason = "<why this is safe, and who reviewed it>"')
     return "{ " + ", ".join(parts) + " }"
 
@@ -227,3 +229,20 @@ def where(finding: Finding) -> str:
     if finding.origin is not None:
         return f"{clean(finding.origin.file)}:{finding.origin.line}"
     return clean(finding.source)
+
+
+def covered_files(finding: Finding) -> list[str]:
+    """One line per file the verdict covers: filename, sha256, where pip installs it, verdict.
+
+    Plain text, unescaped (each format cleans or escapes it): the report must
+    say which bytes were judged, since a release's wheel and sdist differ.
+    """
+    lines = []
+    for j in finding.files:
+        where_ = f"installs on {', '.join(j.installs_on)}" if j.installs_on else "sdist, judged too"
+        hashed = "" if j.index_hash else ", no hash from the index"
+        lines.append(
+            f"{j.filename} sha256:{j.sha256 or '-'} ({where_}{hashed}): {j.verdict.value}"
+            + ("" if j.verdict is Verdict.PASS else f": {j.reason}")
+        )
+    return lines

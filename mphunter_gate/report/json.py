@@ -77,9 +77,11 @@ def _file(path: str, analysis: ScriptAnalysis | None, score: ScriptScore | None)
     }
 
 
-def _files(finding: Finding) -> list[dict[str, Any]]:
-    analyses = {a.path: a for a in finding.analyses}
-    scores = {s.path: s for s in finding.scores}
+def _files(
+    analyses_of: tuple[ScriptAnalysis, ...], scores_of: tuple[ScriptScore, ...]
+) -> list[dict[str, Any]]:
+    analyses = {a.path: a for a in analyses_of}
+    scores = {s.path: s for s in scores_of}
     paths = list(dict.fromkeys([*analyses, *scores]))
     return [_file(p, analyses.get(p), scores.get(p)) for p in paths]
 
@@ -102,7 +104,21 @@ def result_of(finding: Finding) -> dict[str, Any]:
         "rule": rule_of(finding),
         "allowed_by": finding.allowed_by,
         "notes": list(finding.notes),
-        "files": _files(finding),
+        "files": _files(finding.analyses, finding.scores),
+        "artifacts": [
+            {
+                "filename": j.filename,
+                "sha256": j.sha256,
+                "kind": j.kind.value,
+                "installs_on": list(j.installs_on),
+                "verdict": j.verdict.value,
+                "score": j.score,
+                "reason": j.reason,
+                "index_hash": j.index_hash,
+                "files": _files(j.analyses, j.scores),
+            }
+            for j in finding.files
+        ],
         "vulnerabilities": [
             {
                 "id": v.id,

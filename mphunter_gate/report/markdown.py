@@ -14,6 +14,7 @@ from mphunter_gate import __version__
 from mphunter_gate.report.base import Formatter
 from mphunter_gate.report.explain import (
     clean,
+    covered_files,
     explain,
     fmt_score,
     needs_explanation,
@@ -109,6 +110,8 @@ def details(finding: Finding, threshold: float) -> list[str]:
         ]
     for problem in ex.parse_problems:
         out.append(f"- **Parse:** {md(problem)}")
+    for covered in covered_files(finding):
+        out.append(f"- **File:** {md(covered, 300)}")
     for v in finding.vulnerabilities:
         fix = f" (fixed in {md(', '.join(v.fix_versions))})" if v.fix_versions else ""
         out.append(f"- **Vulnerability** {code(v.id)}{fix}: {md(v.description, 200)}")
@@ -141,6 +144,20 @@ def render(report: Report, *, max_bytes: int | None = None) -> str:
             lines += rows[: 2 + n_rows]
             if n_rows < len(findings):
                 lines.append(f"\n_{len(findings) - n_rows} more package(s) not shown._")
+            judged = [
+                f"- {md(f.name, 80)} {md(f.version, 40)}: {md(c, 300)}"
+                for f in findings[:n_rows]
+                for c in covered_files(f)
+            ]
+            if judged:
+                lines += [
+                    "",
+                    "<details><summary>Files judged</summary>",
+                    "",
+                    *judged,
+                    "",
+                    "</details>",
+                ]
         else:
             lines.append("No packages were checked.")
         if n_blocks:

@@ -173,6 +173,16 @@ def _properties(finding: Finding, severity: str) -> dict[str, Any]:
     }
     if finding.score is not None:
         props["score"] = finding.score
+    if finding.files:
+        props["files"] = [
+            {
+                "filename": j.filename,
+                "sha256": j.sha256,
+                "installsOn": list(j.installs_on),
+                "verdict": j.verdict.value,
+            }
+            for j in finding.files
+        ]
     ex = explain(finding)
     if ex.worst is not None:
         props["outlierness"] = ex.worst.outlierness

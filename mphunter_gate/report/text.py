@@ -13,6 +13,7 @@ from mphunter_gate import __version__
 from mphunter_gate.report.base import Formatter
 from mphunter_gate.report.explain import (
     clean,
+    covered_files,
     explain,
     fmt_score,
     needs_explanation,
@@ -75,6 +76,8 @@ def _details(finding: Finding, threshold: float) -> list[str]:
         )
     for problem in ex.parse_problems:
         lines.append(f"  parse: {clean(problem, 200)}")
+    for covered in covered_files(finding):
+        lines.append(f"  file: {clean(covered, 300)}")
     for vuln in finding.vulnerabilities:
         fix = f" (fixed in {', '.join(vuln.fix_versions)})" if vuln.fix_versions else ""
         desc = clean(vuln.description, 160)
@@ -114,6 +117,13 @@ class TextFormatter(Formatter):
         for finding in detailed:
             lines.append("")
             lines += _details(finding, report.threshold)
+        judged = [(f, line) for f in findings for line in covered_files(f)]
+        if judged:
+            lines += ["", "Files judged:"]
+            lines += [
+                f"  {clean(f.name, _MAX_CELL)} {clean(f.version, _MAX_CELL)}: {clean(line, 300)}"
+                for f, line in judged
+            ]
         counts = summary_counts(report)
         lines.append("")
         lines.append(
