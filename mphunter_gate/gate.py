@@ -131,7 +131,10 @@ class Judge:
     def cache(self) -> VerdictCache | None:
         if self.options.cache_dir is None:
             return None
+        from mphunter_gate.select import SELECTION_VERSION
+
         opts = {
+            "selection": SELECTION_VERSION,  # a verdict on fewer files is no verdict now
             "graph_mode": self.options.graph_mode,
             "prefix_len": self.options.prefix_len,
             "file_search_mode": self.options.file_search_mode,
@@ -145,12 +148,16 @@ class Judge:
         if not scripts.scripts:
             return Judged(scripts.note, (), ())
         detector = self.detector
-        analyses, scores = [], []
-        for script in scripts.scripts:
-            a = analyse(script, graph_mode=self.options.graph_mode, priority=detector.priority)
-            analyses.append(a)
-            if a.parse is not ParseMode.FAILED:
-                scores.append(detector.score(a, tokens(a, prefix_len=self.options.prefix_len)))
+        analyses = [
+            analyse(script, graph_mode=self.options.graph_mode, priority=detector.priority)
+            for script in scripts.scripts
+        ]
+        parsed = [a for a in analyses if a.parse is not ParseMode.FAILED]
+        # One batch per artifact: the combiner's per-call cost (an OpenMP region per tree)
+        # is paid once, not once per file of a package that may hold thousands.
+        scores = detector.score_many(
+            parsed, [tokens(a, prefix_len=self.options.prefix_len) for a in parsed]
+        )
         return Judged(scripts.note, tuple(analyses), tuple(scores))
 
     def judge_tree(self, tree_reader: TreeReader, sha256: str | None, base: Finding) -> Finding:

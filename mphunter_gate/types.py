@@ -109,13 +109,52 @@ class ScriptKind(str, Enum):
     MODULE = "module"
 
 
+class Stage(str, Enum):
+    """When a file of an installed package runs, earliest and least avoidable first.
+
+    `install`: setup.py, build backends and what they import (runs on `pip
+    install` of an sdist); `startup`: `.pth` files (every interpreter start);
+    `import`: the import closure of the top-level packages and modules;
+    `entry-point`: console scripts and plugin targets (when the command or the
+    plugin host runs); `call`: any other file (when the victim's code calls it).
+    """
+
+    INSTALL = "install"
+    STARTUP = "startup"
+    IMPORT = "import"
+    ENTRY_POINT = "entry-point"
+    CALL = "call"
+
+
+#: The stage a file of a kind runs at, where the selection does not say (training
+#: scripts and local folders read before stages existed).
+KIND_STAGE = {
+    "setup.py": Stage.INSTALL,
+    "build-backend": Stage.INSTALL,
+    ".pth": Stage.STARTUP,
+    "__init__.py": Stage.IMPORT,
+    "module": Stage.IMPORT,
+}
+
+
 @dataclass(frozen=True)
 class Script:
-    """One install- or import-time file, read as text and never run."""
+    """One file of a package, read as text and never run.
+
+    `kind` is what the models see (they were trained on these five kinds);
+    `stage` says when the file runs. A data file that code hands to `exec`
+    is a Script too, its text the decoded bytes and `decoded_as` how.
+    """
 
     path: str
     kind: ScriptKind
     text: str = field(repr=False)
+    stage: Stage | None = None  # None: KIND_STAGE[kind]
+    decoded_as: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.stage is None:
+            object.__setattr__(self, "stage", KIND_STAGE[self.kind.value])
 
 
 @dataclass(frozen=True)
@@ -196,6 +235,11 @@ class ScriptAnalysis:
     #: evaluator, or the analysis of a decoded payload; for hostile input, the emergency
     #: time limit): the sequences are a prefix, or miss what was left undecoded.
     truncated: bool = False
+    stage: Stage | None = None  # None: KIND_STAGE[kind]
+
+    def __post_init__(self) -> None:
+        if self.stage is None:
+            object.__setattr__(self, "stage", KIND_STAGE[self.kind.value])
 
     @property
     def calls(self) -> tuple[ApiCall, ...]:

@@ -27,6 +27,7 @@ from mphunter_gate.types import (
     ScriptAnalysis,
     ScriptKind,
     ScriptScore,
+    Stage,
 )
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ def _analysis_to_json(a: ScriptAnalysis) -> dict[str, Any]:
         "error": a.error,
         "indicators": [dataclasses.asdict(i) for i in a.indicators],
         "truncated": a.truncated,
+        "stage": a.stage.value if a.stage else None,
     }
 
 
@@ -66,6 +68,7 @@ def _analysis_from_json(d: dict[str, Any]) -> ScriptAnalysis:
         error=d["error"],
         indicators=tuple(Indicator(**i) for i in d["indicators"]),
         truncated=bool(d["truncated"]),
+        stage=Stage(d["stage"]) if d.get("stage") else None,
     )
 
 

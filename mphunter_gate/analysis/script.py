@@ -248,4 +248,5 @@ def analyse(
         error=result.error,
         indicators=indicators.find(text, script.path, found),
         truncated=result.truncated or opts.budget.emergency or opts.budget.eval_cut,
+        stage=script.stage,
     )

@@ -246,3 +246,9 @@ def covered_files(finding: Finding) -> list[str]:
             + ("" if j.verdict is Verdict.PASS else f": {j.reason}")
         )
     return lines
+
+
+def stage_of(finding: Finding, path: str) -> str:
+    """` (import stage)` for a file of the finding, or '' when no stage is known."""
+    stage = next((a.stage for a in finding.analyses if a.path == path), None)
+    return f" ({stage.value} stage)" if stage is not None else ""

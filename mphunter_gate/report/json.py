@@ -48,6 +48,7 @@ def _file(path: str, analysis: ScriptAnalysis | None, score: ScriptScore | None)
     return {
         "path": path,
         "kind": analysis.kind.value if analysis is not None else None,
+        "stage": analysis.stage.value if analysis is not None and analysis.stage else None,
         "parse": analysis.parse.value if analysis is not None else None,
         "error": analysis.error if analysis is not None else None,
         "truncated": analysis.truncated if analysis is not None else None,

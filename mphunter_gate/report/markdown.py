@@ -19,6 +19,7 @@ from mphunter_gate.report.explain import (
     fmt_score,
     needs_explanation,
     riskiest_first,
+    stage_of,
     summary_counts,
     where,
 )
@@ -85,7 +86,8 @@ def details(finding: Finding, threshold: float) -> list[str]:
     if ex.worst is not None:
         w = ex.worst
         out.append(
-            f"- **Outlierness** of {code(w.path)}: {fmt_score(w.outlierness)}; "
+            f"- **Outlierness** of {code(w.path)}{md(stage_of(finding, w.path))}: "
+            f"{fmt_score(w.outlierness)}; "
             f"distance to the nearest benign script {fmt_score(w.benign_distance)}"
         )
         if w.nearest_malicious:

@@ -185,6 +185,9 @@ def _properties(finding: Finding, severity: str) -> dict[str, Any]:
         ]
     ex = explain(finding)
     if ex.worst is not None:
+        stage = next((a.stage for a in finding.analyses if a.path == ex.worst.path), None)
+        if stage is not None:
+            props["stage"] = stage.value
         props["outlierness"] = ex.worst.outlierness
         props["nearestMalicious"] = ex.worst.nearest_malicious
         props["maliciousDistance"] = ex.worst.malicious_distance

@@ -18,6 +18,7 @@ from mphunter_gate.report.explain import (
     fmt_score,
     needs_explanation,
     riskiest_first,
+    stage_of,
     summary_counts,
     where,
 )
@@ -55,8 +56,9 @@ def _details(finding: Finding, threshold: float) -> list[str]:
         lines.append(f"  score {fmt_score(finding.score)} (threshold {fmt_score(threshold)})")
     if ex.worst is not None:
         w = ex.worst
+        stage = stage_of(finding, w.path)
         lines.append(
-            f"  {clean(w.path)}: outlierness {fmt_score(w.outlierness)}, "
+            f"  {clean(w.path)}{stage}: outlierness {fmt_score(w.outlierness)}, "
             f"distance to nearest benign script {fmt_score(w.benign_distance)}"
         )
         if w.nearest_malicious:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
 from mphunter_gate.errors import ArchiveError
-from mphunter_gate.select.files import _literal_str
+from mphunter_gate.select.literals import literal_str as _literal_str
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -1,10 +1,29 @@
-"""Which files of a package run without anyone asking: at install or at import.
+"""Every file of a package that can run, and the stage at which it runs.
 
-MPHunter read only the top-level setup.py. Measurement says payloads also
-sit in the top-level package's `__init__.py`, in the modules it imports,
-in `.pth` files (run at every interpreter start) and in in-tree build
-backends. This module picks those files from a `Tree` by name and by
-reading import statements as text; nothing is executed.
+MPHunter read only the top-level setup.py. Measured on recent malware, the
+payload also sits in modules imported several levels below `__init__.py`,
+in the module a console script names, in a helper setup.py imports after
+`sys.path.insert`, in a module the victim calls, or in a data file some code
+hands to `exec`. So every Python file of the artifact is read, and each is
+labelled with the earliest stage at which it runs (`types.Stage`):
+
+1. `install`: setup.py, in-tree build backends, and their local import closure
+   (setup.py's folder, `sys.path` insertions and `backend-path` on the path);
+2. `startup`: every `.pth` file and what it imports;
+3. `import`: the top-level packages' `__init__.py`, top-level and declared
+   single-file modules, and their import closure at any depth (relative and
+   absolute imports, `importlib.import_module`/`__import__` with a literal,
+   the parent packages a dotted import runs);
+4. `entry-point`: the modules entry points name (`entry_points.py`) and their
+   closure, and a wheel's `.data/scripts/` Python scripts;
+5. `call`: every other `.py` file.
+
+Data files that a selected script reads and executes (`data_code.py`) are read
+as code at that script's stage. Imports are found by a line scan rather than a
+parse: it sees imports in py2 files and in docstrings alike (a file labelled
+too early costs nothing, one labelled too late hides nothing either, since it
+is read at `call`), and it costs a small fraction of `ast.parse` on the
+thousands of files a large package holds. Nothing is executed.
 """
 
 from __future__ import annotations
@@ -12,22 +31,44 @@ from __future__ import annotations
 import ast
 import posixpath
 import re
-
-import tomllib
+import sys
+from collections import deque
+from collections.abc import Iterable
 
 from mphunter_gate.errors import ArchiveError
 from mphunter_gate.fetch.archive import Tree, decode
-from mphunter_gate.types import Script, ScriptKind
+from mphunter_gate.select import data_code
+from mphunter_gate.select.entry_points import entry_points
+from mphunter_gate.select.literals import literal_str, literal_strings, parse
+from mphunter_gate.types import Script, ScriptKind, Stage
 
-#: Folders whose code does not run at install or import time.
-_SKIP_DIRS = {"test", "tests", "testing", "docs", "doc", "examples", "example", "benchmarks"}
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
 #: Which rules `select` follows; bump it whenever `select` picks different files, so
-#: a benign corpus stored under older rules is fetched again (`corpus.download`).
-#: 1: setup.py, backends, .pth, package __init__ and imports; 2: + declared py_modules.
-SELECTION_VERSION = 2
-#: Bound on modules followed from one package's `__init__.py`.
-MAX_IMPORTED = 12
-_IMPORT_RE = re.compile(r"^\s*(?:from\s+([.\w]+)\s+import\s+([\w, ()]+)|import\s+([\w.]+))", re.M)
+#: a benign corpus stored under older rules is fetched again (`corpus.download`) and
+#: cached verdicts judged on fewer files are not reused.
+#: 1: setup.py, backends, .pth, package __init__ and imports; 2: + declared py_modules;
+#: 3: every .py file, by stage, with the import closure at any depth, entry points and
+#: data files handed to exec.
+SELECTION_VERSION = 3
+#: Top-level folders that are not the package's importable code (still read, at `call`).
+_SKIP_DIRS = {"test", "tests", "testing", "docs", "doc", "examples", "example", "benchmarks"}
+#: Data files read as code per package; more is refused rather than half read.
+MAX_DATA_CODE = 64
+#: Compiled code without its source: importable, and not readable statically.
+_COMPILED = (".pyc", ".pyo")
+
+_IMPORT_RE = re.compile(
+    r"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)|import[ \t]+([^\n#;]+))",
+    re.M,
+)
+_DYNAMIC_RE = re.compile(r"""(?:import_module|__import__)\(\s*[rRuU]?["']([.\w]+)["']""")
+_SYS_PATH_RE = re.compile(r"(?:sys\.path\.(?:insert|append)|addsitedir)\s*\(([^\n]*)")
+_STRING_RE = re.compile(r"""["']([\w./-]+)["']""")
+_STAGE_ORDER = {stage: i for i, stage in enumerate(Stage)}
 
 
 def _root(names: list[str]) -> str:
@@ -44,81 +85,74 @@ def _root(names: list[str]) -> str:
     return ""
 
 
-_DYNAMIC_IMPORTERS = {"import_module", "__import__"}
+def _imports(text: str) -> list[tuple[int, str, list[str]]]:
+    """(level, module, imported names) for every import statement `text` spells,
+    and every `import_module("x")`/`__import__("x")` with a literal name."""
+    out: list[tuple[int, str, list[str]]] = []
+    for m in _IMPORT_RE.finditer(text):
+        if m.group(3) is not None:
+            for part in m.group(3).split(","):
+                dotted = part.split(" as ")[0].strip()
+                if dotted:
+                    out.append((0, dotted, []))
+        else:
+            mod = m.group(1)
+            level = len(mod) - len(mod.lstrip("."))
+            names = [n.split(" as ")[0].strip(" ()\\\n\t") for n in m.group(2).split(",")]
+            out.append((level, mod.lstrip("."), [n for n in names if n]))
+    for m in _DYNAMIC_RE.finditer(text):
+        dotted = m.group(1)
+        level = len(dotted) - len(dotted.lstrip("."))
+        out.append((level, dotted[level:], []))
+    return out
 
 
-def _parse(text: str) -> ast.Module | None:
-    try:
-        return ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-
-
-def _imports(text: str, tree: ast.Module | None) -> list[tuple[int, str, list[str]]]:
-    """(level, module, imported names) for every import of `text` (parsed as
-    `tree`); regex fallback for py2 files, which `ast` rejects (tree None).
-
-    `importlib.import_module("x.y")` and `__import__("x")` with a literal
-    name count as imports too: hiding the payload module behind them is cheap.
-    """
-    if tree is None:
-        out: list[tuple[int, str, list[str]]] = []
-        for m in _IMPORT_RE.finditer(text):
-            if m.group(3):
-                out.append((0, m.group(3), []))
-            else:
-                mod = m.group(1)
-                level = len(mod) - len(mod.lstrip("."))
-                names = [n.strip(" ()") for n in m.group(2).split(",")]
-                out.append((level, mod.lstrip("."), names))
-        return out
-    result: list[tuple[int, str, list[str]]] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            result.extend((0, a.name, []) for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            result.append((node.level, node.module or "", [a.name for a in node.names]))
-        elif isinstance(node, ast.Call) and node.args:
-            func = node.func
-            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-            arg = node.args[0]
-            dotted = arg.value if isinstance(arg, ast.Constant) else None
-            if called in _DYNAMIC_IMPORTERS and isinstance(dotted, str):
-                level = len(dotted) - len(dotted.lstrip("."))
-                if all(part.isidentifier() for part in dotted[level:].split(".")):
-                    result.append((level, dotted[level:], []))
-    return result
+def _setup_py_modules(tree: ast.Module | None) -> tuple[list[str], str]:
+    """`py_modules` and the root `package_dir` of a literal `setup(...)` call."""
+    modules: list[str] = []
+    folder = ""
+    for node in ast.walk(tree) if tree is not None else ():
+        if not isinstance(node, ast.Call):
+            continue
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        if "py_modules" in keywords:
+            modules += literal_strings(keywords["py_modules"])
+        pkg_dir = keywords.get("package_dir")
+        if isinstance(pkg_dir, ast.Dict):
+            for k, v in zip(pkg_dir.keys, pkg_dir.values, strict=True):
+                if k is not None and literal_str(k) == "":
+                    folder = literal_str(v) or folder
+    return modules, folder
 
 
 class _Picker:
+    """The selection of one tree: files picked so far, their kind and stage."""
+
     def __init__(self, tree: Tree) -> None:
         self.tree = tree
         self.names = tree.names()
         self.files = set(self.names)
         self.root = _root(self.names)
         self.links = set(tree.links())
-        self.picked: dict[str, ScriptKind] = {}
+        self.picked: dict[str, tuple[ScriptKind, Stage]] = {}
+        self.decoded: dict[str, tuple[str, str]] = {}  # data file -> (text, how decoded)
         self._texts: dict[str, str] = {}
-        self._syntax: dict[str, ast.Module | None] = {}
+        self._setup_tree: ast.Module | None = None
         self._pyproject: dict[str, object] | None = None
+
+    # -- reading -----------------------------------------------------------
 
     def text(self, name: str) -> str:
         if name not in self._texts:
             self._texts[name] = decode(self.tree.read(name))
         return self._texts[name]
 
-    def syntax(self, name: str) -> ast.Module | None:
-        """`name` parsed; None when `ast` rejects it.
-
-        setup.py is read by two rules (the modules it imports, the `py_modules`
-        it declares), so its tree is kept; any other file is read by one rule,
-        and its tree (large for a big module) is not kept.
-        """
-        if name != self.root + "setup.py":
-            return _parse(self.text(name))
-        if name not in self._syntax:
-            self._syntax[name] = _parse(self.text(name))
-        return self._syntax[name]
+    def setup_tree(self) -> ast.Module | None:
+        """The root setup.py parsed once (three rules read its literals)."""
+        setup = self.root + "setup.py"
+        if self._setup_tree is None and setup in self.files:
+            self._setup_tree = parse(self.text(setup))
+        return self._setup_tree
 
     def pyproject(self) -> dict[str, object]:
         """The root pyproject.toml parsed once; {} when absent or unreadable."""
@@ -131,12 +165,18 @@ class _Picker:
         return self._pyproject
 
     def refuse_link(self, name: str) -> None:
-        """A link where an install-time file belongs: not followed, so not scannable."""
+        """A link where a file that runs belongs: not followed, so not scannable."""
         if name in self.links:
             raise ArchiveError(f"{name} is a link; links are not followed, so it cannot be read")
 
-    def add(self, name: str, kind: ScriptKind) -> None:
-        self.picked.setdefault(name, kind)
+    # -- picking -----------------------------------------------------------
+
+    def add(self, name: str, kind: ScriptKind, stage: Stage) -> bool:
+        """Pick `name` unless an earlier stage has it; True if it is new."""
+        if name in self.picked:
+            return False
+        self.picked[name] = (kind, stage)
+        return True
 
     def module_file(self, base: str, dotted: str) -> str | None:
         """`a.b` under folder `base` -> `base/a/b.py` or `base/a/b/__init__.py`."""
@@ -147,40 +187,67 @@ class _Picker:
             return None
         stem = posixpath.join(base, *parts)
         for cand in (stem + ".py", posixpath.join(stem, "__init__.py")):
-            if cand in self.files:
+            if cand in self.files or cand in self.links:
+                self.refuse_link(cand)
                 return cand
         return None
 
-    def follow_imports(self, name: str, search_base: str, budget: int = MAX_IMPORTED) -> int:
-        """Add the modules of this tree that `name` imports (one level deep).
+    def _module_files(self, base: str, dotted: str) -> list[str]:
+        """The files importing `dotted` from `base` runs: each parent package's
+        `__init__.py`, then the module itself."""
+        parts = dotted.split(".")
+        found = [self.module_file(base, ".".join(parts[: i + 1])) for i in range(len(parts))]
+        return [f for f in found if f]
 
-        Relative imports resolve against `name`'s folder; absolute ones
-        against `search_base`, the folder that is on sys.path when `name`
-        runs (the sdist root for setup.py, site-packages for a package, i.e.
-        the folder holding the package). Imports of modules the tree does
-        not hold (the stdlib, dependencies) are left to the analysis.
-        """
-        try:
-            imports = _imports(self.text(name), self.syntax(name))
-        except ArchiveError:
-            return budget
+    def path_inserts(self, name: str, text: str) -> list[str]:
+        """Folders of this tree that `name` puts on `sys.path` (literal parts only)."""
         here = posixpath.dirname(name)
-        for level, module, imported in imports:
-            if budget <= 0:
-                break
-            if level:
-                base = here
-                for _ in range(level - 1):
-                    base = posixpath.dirname(base)
-            else:
-                base = search_base
-            targets = [module] if module else []
-            targets += [f"{module}.{n}" if module else n for n in imported if n != "*"]
-            for f in (self.module_file(base, t) for t in targets):
-                if f and f not in self.picked:
-                    self.add(f, ScriptKind.MODULE)
-                    budget -= 1
-        return budget
+        out = []
+        for m in _SYS_PATH_RE.finditer(text):
+            for lit in _STRING_RE.findall(m.group(1)):
+                for base in (here, self.root.rstrip("/")):
+                    folder = posixpath.normpath(posixpath.join(base, lit))
+                    if folder not in out and any(f.startswith(folder + "/") for f in self.names):
+                        out.append(folder)
+        return out
+
+    def closure(self, start: Iterable[tuple[str, str]], stage: Stage, roots: list[str]) -> None:
+        """Pick, at `stage`, every module of this tree that the `start` files import,
+        transitively. Each start file comes with the folder on `sys.path` when it
+        runs; absolute imports also resolve against every import root."""
+        queue: deque[tuple[str, tuple[str, ...]]] = deque((name, (base,)) for name, base in start)
+        seen: set[str] = set()
+        while queue:
+            name, bases = queue.popleft()
+            if name in seen or not name.endswith(".py"):
+                continue
+            seen.add(name)
+            try:
+                text = self.text(name)
+            except ArchiveError:
+                continue  # reported when the file itself is read for analysis
+            here = posixpath.dirname(name)
+            search = tuple(dict.fromkeys([*self.path_inserts(name, text), *bases, *roots]))
+            for level, module, imported in _imports(text):
+                if level:
+                    base = here
+                    for _ in range(level - 1):
+                        base = posixpath.dirname(base)
+                    candidates: tuple[str, ...] = (base,)
+                else:
+                    candidates = search
+                targets = [module] if module else []
+                targets += [f"{module}.{n}" if module else n for n in imported if n != "*"]
+                for target in targets:
+                    if not all(p.isidentifier() for p in target.split(".")):
+                        continue
+                    for base in candidates:
+                        found = self._module_files(base, target)
+                        for f in found:
+                            self.add(f, ScriptKind.MODULE, stage)
+                            queue.append((f, search))
+                        if found:
+                            break
 
 
 def _backend_files(p: _Picker) -> list[tuple[str, str]]:
@@ -206,118 +273,213 @@ def _backend_files(p: _Picker) -> list[tuple[str, str]]:
     return out
 
 
-def _literal_str(node: ast.expr | None) -> str | None:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+def _import_roots(p: _Picker) -> list[str]:
+    """Folders that become site-packages once installed: the sdist root, `src/`,
+    a declared root `package_dir`, and a wheel's `.data/purelib|platlib/`."""
+    roots = [p.root.rstrip("/"), p.root + "src"]
+    _, folder = _setup_py_modules(p.setup_tree())
+    tools = p.pyproject().get("tool")
+    tool = tools.get("setuptools") if isinstance(tools, dict) else None
+    dirs = tool.get("package-dir", {}) if isinstance(tool, dict) else {}
+    for declared in (folder, dirs.get("", "") if isinstance(dirs, dict) else ""):
+        if isinstance(declared, str) and declared:
+            roots.append(posixpath.normpath(posixpath.join(p.root, declared)))
+    for n in p.names:
+        parts = n.split("/")
+        if len(parts) > 2 and parts[0].endswith(".data") and parts[1] in ("purelib", "platlib"):
+            roots.append("/".join(parts[:2]))
+    return [r if r != "." else "" for r in dict.fromkeys(roots)]
 
 
-def _literal_strings(node: ast.expr) -> list[str]:
-    items = node.elts if isinstance(node, ast.List | ast.Tuple) else []
-    return [v for v in map(_literal_str, items) if v is not None]
-
-
-def _setup_py_modules(tree: ast.Module | None) -> tuple[list[str], str]:
-    """`py_modules` and the root `package_dir` of a literal `setup(...)` call."""
-    for node in ast.walk(tree) if tree is not None else ():
-        if not isinstance(node, ast.Call):
-            continue
-        keywords = {k.arg: k.value for k in node.keywords if k.arg}
-        if "py_modules" not in keywords:
-            continue
-        pkg_dir = keywords.get("package_dir")
-        pairs = (
-            zip(pkg_dir.keys, pkg_dir.values, strict=True) if isinstance(pkg_dir, ast.Dict) else ()
-        )
-        folder = next((_literal_str(v) or "" for k, v in pairs if _literal_str(k) == ""), "")
-        return _literal_strings(keywords["py_modules"]), folder
-    return [], ""
-
-
-def _declared_modules(p: _Picker) -> list[tuple[str, str]]:
-    """Top-level single-file modules a package declares (`py_modules`), with
-    the folder they are imported from.
-
-    Such a module is its distribution's import-time entry point, as a
-    package's `__init__.py` is, but no `__init__.py` marks it: it is named
-    in setup.py's `setup(py_modules=[...])` or in pyproject.toml's
-    `[tool.setuptools] py-modules`. Both are read as literals.
-    """
-    declared: list[tuple[str, str]] = []
-    setup = p.root + "setup.py"
-    if setup in p.picked:
-        try:
-            names, folder = _setup_py_modules(p.syntax(setup))
-        except ArchiveError:
-            names, folder = [], ""
-        declared += [(n, folder) for n in names]
+def _declared_modules(p: _Picker) -> list[str]:
+    """Single-file modules declared by `setup(py_modules=...)` or `[tool.setuptools]
+    py-modules`: a distribution's import-time entry point, as `__init__.py` is."""
+    names, folder = _setup_py_modules(p.setup_tree())
+    declared = [(n, folder) for n in names]
     tools = p.pyproject().get("tool")
     tool = tools.get("setuptools") if isinstance(tools, dict) else None
     if isinstance(tool, dict):
-        names = tool.get("py-modules", [])
+        listed = tool.get("py-modules", [])
         dirs = tool.get("package-dir", {})
-        folder = dirs.get("", "") if isinstance(dirs, dict) else ""
-        if isinstance(names, list) and isinstance(folder, str):
-            declared += [(n, folder) for n in names if isinstance(n, str)]
+        where = dirs.get("", "") if isinstance(dirs, dict) else ""
+        if isinstance(listed, list) and isinstance(where, str):
+            declared += [(n, where) for n in listed if isinstance(n, str)]
     out = []
-    for name, folder in declared:
+    for name, where in declared:
         if not name.isidentifier():
             continue
-        base = posixpath.normpath(posixpath.join(p.root, folder)) if folder else p.root
+        base = posixpath.normpath(posixpath.join(p.root, where)) if where else p.root
         f = posixpath.join(base, name + ".py")
         p.refuse_link(f)
         if f in p.files:
-            out.append((f, base))
+            out.append(f)
     return out
 
 
+def _top_level(p: _Picker, roots: list[str]) -> list[tuple[str, ScriptKind]]:
+    """What `import <name>` reaches under each import root: packages' `__init__.py`
+    and, in a wheel (where every top-level file is installed), single-file modules."""
+    out = []
+    wheel = not p.root
+    for n in [*p.names, *p.links]:
+        for base in roots:
+            prefix = base + "/" if base else ""
+            rest = n[len(prefix) :] if n.startswith(prefix) else None
+            if rest is None:
+                continue
+            parts = rest.split("/")
+            if len(parts) == 2 and parts[1] == "__init__.py":
+                if parts[0] in _SKIP_DIRS or not parts[0].isidentifier():
+                    continue
+                p.refuse_link(n)
+                out.append((n, ScriptKind.INIT))
+            elif wheel and len(parts) == 1 and rest.endswith(".py") and rest[:-3].isidentifier():
+                out.append((n, ScriptKind.MODULE))
+    return out
+
+
+def _entry_point_files(p: _Picker, roots: list[str]) -> list[tuple[str, str]]:
+    """The module files entry points name, and wheel `.data/scripts/` Python scripts."""
+    out = []
+    for ep in entry_points(p.files, p.text, p.root, p.setup_tree()):
+        for base in roots:
+            found = p._module_files(base, ep.module)
+            if found:
+                out += [(f, base) for f in found]
+                break
+    for n in p.names:
+        parts = n.split("/")
+        if len(parts) == 3 and parts[0].endswith(".data") and parts[1] == "scripts":
+            try:
+                head = p.text(n)[:200]
+            except ArchiveError:
+                continue
+            if n.endswith(".py") or (head.startswith("#!") and "python" in head.split("\n")[0]):
+                out.append((n, roots[0]))
+    return out
+
+
+def _data_code(p: _Picker) -> None:
+    """Data files a picked script reads and executes, decoded, at that script's stage.
+
+    A marshal'd code object cannot be read statically: the package is refused
+    (unscanned) rather than passed. Other undecodable data (a pickle of
+    numbers, an image) is left out: it holds no code to read.
+    """
+    found = 0
+    for name, (kind, stage) in list(p.picked.items()):
+        if not name.endswith(".py"):
+            continue
+        try:
+            text = p.text(name)
+        except ArchiveError:
+            continue
+        tree = p.setup_tree() if name == p.root + "setup.py" else None
+        for data in data_code.code_data_files(text, tree, name, p.files):
+            if data in p.picked or data in p.decoded:
+                continue
+            found += 1
+            if found > MAX_DATA_CODE:
+                raise ArchiveError(f"over {MAX_DATA_CODE} data files are read by code that execs")
+            raw = p.tree.read(data)
+            if data_code.is_marshalled_code(raw):
+                raise ArchiveError(
+                    f"{data} is compiled (marshal'd) code that {name} can execute; "
+                    "it cannot be read statically"
+                )
+            as_text = data_code.as_code(raw)
+            if as_text is None:
+                continue
+            model_kind = ScriptKind.MODULE if kind is ScriptKind.INIT else kind
+            p.picked[data] = (model_kind, stage)
+            p.decoded[data] = as_text
+
+
 def select(tree: Tree, mode: str = "all_files") -> tuple[Script, ...]:
-    """The install- and import-time scripts of a package, setup.py first.
+    """Every file of a package that can run, setup.py first, each with its stage.
 
     `mode` is the seed's `file_search_mode`: `setup_only` reads only the
-    top-level setup.py; `all_files` adds backends, `.pth`, top-level
-    package `__init__.py`, declared single-file modules (`py_modules`) and
-    the modules they import.
+    top-level setup.py; `all_files` reads every Python file (module docstring).
+    Raises ArchiveError when a file that runs cannot be read (a link, compiled
+    code without source, a file over the archive's size cap).
     """
     p = _Picker(tree)
     setup = p.root + "setup.py"
     p.refuse_link(setup)
     if setup in p.files:
-        p.add(setup, ScriptKind.SETUP)
+        p.add(setup, ScriptKind.SETUP, Stage.INSTALL)
     if mode != "setup_only":
-        pth_depth = p.root.count("/") + 2
-        for n in p.links:
-            if n.endswith(".pth") and n.count("/") <= pth_depth:
-                p.refuse_link(n)
-        backends = _backend_files(p)
-        for f, _ in backends:
-            p.add(f, ScriptKind.BACKEND)
-        for n in p.names:
-            if n.endswith(".pth") and n.count("/") <= pth_depth:
-                p.add(n, ScriptKind.PTH)
-        if setup in p.picked:  # local helper modules that setup.py imports
-            p.follow_imports(setup, p.root)
-        for f, folder in backends:  # backend-path is on sys.path while it runs
-            p.follow_imports(f, folder)
-        for f, base in _declared_modules(p):
-            p.add(f, ScriptKind.MODULE)
-            p.follow_imports(f, base)
-        for base in (p.root, p.root + "src/"):
-            for n in [*p.names, *p.links]:
-                rest = n[len(base) :] if n.startswith(base) else None
-                if rest is None or rest.count("/") != 1 or not rest.endswith("/__init__.py"):
-                    continue
-                package = rest.split("/")[0]
-                if package in _SKIP_DIRS or not package.isidentifier():
-                    continue
-                p.refuse_link(n)
-                if p.picked.get(n) is ScriptKind.MODULE:  # setup.py imported it first
-                    p.picked[n] = ScriptKind.INIT
-                p.add(n, ScriptKind.INIT)
-                p.follow_imports(n, base)
+        _select_all(p, setup)
     scripts = []
-    for name, kind in p.picked.items():
+    for name, (kind, stage) in sorted(
+        p.picked.items(), key=lambda item: (item[0] != setup, _STAGE_ORDER[item[1][1]])
+    ):
+        decoded = p.decoded.get(name)
         try:
-            text = p.text(name)
+            text = decoded[0] if decoded else p.text(name)
         except (ArchiveError, OSError, KeyError) as exc:
             raise ArchiveError(f"cannot read {name}: {exc}") from exc
-        scripts.append(Script(path=name, kind=kind, text=text))
+        how = decoded[1] if decoded else None
+        scripts.append(Script(path=name, kind=kind, text=text, stage=stage, decoded_as=how))
     return tuple(scripts)
+
+
+def _select_all(p: _Picker, setup: str) -> None:
+    roots = _import_roots(p)
+    compiled = [n for n in p.names if n.endswith(_COMPILED)] if not p.root else []
+    if compiled:  # a wheel: pip installs these as they are
+        raise ArchiveError(
+            f"{compiled[0]} is compiled Python in the wheel; it can run in place of its "
+            "source and cannot be read statically"
+        )
+    # install: setup.py and backends, then what they import
+    backends = _backend_files(p)
+    for f, _ in backends:
+        p.add(f, ScriptKind.BACKEND, Stage.INSTALL)
+    install_start = [(f, folder) for f, folder in backends]
+    if setup in p.picked:
+        install_start.append((setup, p.root.rstrip("/")))
+    p.closure(install_start, Stage.INSTALL, [p.root.rstrip("/")])
+    # startup: every .pth, and what its import lines import
+    for n in [*p.names, *p.links]:
+        if n.endswith(".pth"):
+            p.refuse_link(n)
+            p.add(n, ScriptKind.PTH, Stage.STARTUP)
+    pths = [n for n, (kind, _) in p.picked.items() if kind is ScriptKind.PTH]
+    for n in pths:
+        try:
+            lines = [ln for ln in p.text(n).splitlines() if ln.startswith(("import ", "import\t"))]
+        except ArchiveError:
+            continue
+        for mod in (m.strip() for ln in lines for m in ln[6:].split(";")[0].split(",")):
+            for base in roots:
+                found = p._module_files(base, mod.split(" as ")[0].strip())
+                for f in found:
+                    p.add(f, ScriptKind.MODULE, Stage.STARTUP)
+                p.closure([(f, base) for f in found], Stage.STARTUP, roots)
+    # import: top-level packages and modules, declared py_modules, and their closure
+    tops = _top_level(p, roots)
+    for f, kind in tops:
+        if p.picked.get(f, (None,))[0] is ScriptKind.MODULE and kind is ScriptKind.INIT:
+            p.picked[f] = (ScriptKind.INIT, p.picked[f][1])  # setup.py imported it first
+        p.add(f, kind, Stage.IMPORT)
+    declared = _declared_modules(p)
+    for f in declared:
+        p.add(f, ScriptKind.MODULE, Stage.IMPORT)
+    p.closure(
+        [(f, roots[0]) for f, _ in tops] + [(f, roots[0]) for f in declared], Stage.IMPORT, roots
+    )
+    # entry points
+    eps = _entry_point_files(p, roots)
+    for f, _ in eps:
+        p.add(f, ScriptKind.MODULE, Stage.ENTRY_POINT)
+    p.closure(eps, Stage.ENTRY_POINT, roots)
+    # data files handed to exec, at the stage of the code that reads them
+    _data_code(p)
+    # call: every other Python file
+    for n in p.names:
+        if n.endswith(".py"):
+            p.add(n, ScriptKind.MODULE, Stage.CALL)
+    for n in p.links:
+        if n.endswith(".py"):
+            p.refuse_link(n)

@@ -65,7 +65,7 @@ def _fake_benign_corpus(root: Path) -> Path:
     texts = {
         "alpha-1.0/setup.py": "setuptools.setup( path.join(",
         "alpha-1.0/alpha/__init__.py": "version.parse(",
-        "alpha-1.0/alpha/x.py": "never.loaded(",
+        "alpha-1.0/alpha/x.py": "called.later(",  # imported by nothing: read at `call`
         "beta-2.0/setup.py": "io.open( re.search(",
         "gamma-0.1/setup.py": "io.open( re.search(",
     }
@@ -98,6 +98,7 @@ def test_load_benign_from_corpus_dir(tmp_path: Path) -> None:
     ids = sorted(d.id for d in docs)
     assert ids == [
         "alpha-1.0/alpha-1.0/alpha/__init__.py",
+        "alpha-1.0/alpha-1.0/alpha/x.py",
         "alpha-1.0/alpha-1.0/setup.py",
         "beta-2.0/beta-2.0/setup.py",
     ]
@@ -129,7 +130,7 @@ def _fake_malware_archive(tmp_path: Path) -> tuple[Path, Path]:
     members = {
         "samples/aaa__1.0/aaa-1.0/setup.py": "base64.b64decode( os.system(",
         "samples/aaa__1.0/aaa-1.0/aaa/__init__.py": "request.urlopen(",
-        "samples/aaa__1.0/aaa-1.0/aaa/helper.py": "not.install.time(",
+        "samples/aaa__1.0/aaa-1.0/aaa/helper.py": "called.later(",  # imported by nothing
         "samples/bbb__2.0/bbb-2.0/setup.py": "base64.b64decode( os.system(",  # copy of aaa's
         "samples/ccc__1.0/ccc/__init__.py": "builtins.exec(",  # a wheel: no root folder
         "samples/ddd__1.0/ddd-1.0/setup.py": "subprocess.Popen(",
@@ -161,9 +162,10 @@ def test_load_malicious_reads_archive_in_memory(tmp_path: Path) -> None:
     assert ids == [
         "aaa__1.0/aaa-1.0/setup.py",
         "aaa__1.0/aaa-1.0/aaa/__init__.py",
+        "aaa__1.0/aaa-1.0/aaa/helper.py",
         "ccc__1.0/ccc/__init__.py",
         "ddd__1.0/ddd-1.0/setup.py",
-    ]  # bbb's setup.py is a byte copy of aaa's; helper.py is not install-time
+    ]  # bbb's setup.py is a byte copy of aaa's; helper.py is read at `call`
     assert all(d.label == MALICIOUS for d in docs)
     fam = {d.id: d.family for d in docs}
     assert fam["aaa__1.0/aaa-1.0/aaa/__init__.py"] == "famA"
@@ -204,4 +206,4 @@ def test_malicious_selection_matches_check_time(tmp_path: Path) -> None:
     assert [d.id for d in docs] == [f"eee__1.0/{s.path}" for s in expected]
     kinds = {d.id.rsplit("/", 1)[-1]: d.script.kind for d in docs if d.script is not None}
     assert kinds["payload.py"] is ScriptKind.MODULE
-    assert "unused.py" not in kinds
+    assert kinds["unused.py"] is ScriptKind.MODULE  # every Python file is read (at `call`)

@@ -10,9 +10,7 @@ import ast
 from collections.abc import Callable
 
 from mphunter_gate.errors import ArchiveError
-from mphunter_gate.fetch.archive import MemoryTree
 from mphunter_gate.select.entry_points import EntryPoint, entry_points
-from mphunter_gate.select.files import _Picker
 
 ROOT = "demo-1.0/"
 
@@ -211,16 +209,3 @@ def test_unreadable_source_is_skipped() -> None:
 def test_no_entry_points() -> None:
     files = {ROOT + "setup.py": "from setuptools import setup\nsetup(name='demo')\n"}
     assert _eps(files) == []
-
-
-def test_modules_map_to_files_with_the_pickers_module_file() -> None:
-    """The wiring's half: `_Picker.module_file` maps each module to its file."""
-    files = {
-        ROOT + "setup.py": "from setuptools import setup\nsetup(name='demo')\n",
-        ROOT + "pyproject.toml": "[project.scripts]\ndemo = 'demo.cli:main'\n",
-        ROOT + "demo/__init__.py": "",
-        ROOT + "demo/cli.py": "def main(): pass\n",
-    }
-    picker = _Picker(MemoryTree({k: v.encode() for k, v in files.items()}))
-    [ep] = entry_points(picker.files, picker.text, picker.root, picker.syntax(ROOT + "setup.py"))
-    assert picker.module_file(picker.root, ep.module) == ROOT + "demo/cli.py"

@@ -16,8 +16,7 @@ import pytest
 from mphunter_gate import select as selection
 from mphunter_gate.errors import ArchiveError
 from mphunter_gate.fetch.archive import DirTree, Tree, open_tree
-from mphunter_gate.select import files as select_files
-from mphunter_gate.types import ScriptKind
+from mphunter_gate.types import ScriptKind, Stage
 from tests.conftest import make_sdist, make_wheel
 
 SETUP = "from setuptools import setup\nsetup(name='demo')\n"
@@ -32,6 +31,10 @@ def _picked(tree: Tree, mode: str = "all_files") -> dict[str, ScriptKind]:
     return {s.path: s.kind for s in selection.select(tree, mode)}
 
 
+def _stages(tree: Tree) -> dict[str, Stage]:
+    return {s.path: s.stage for s in selection.select(tree) if s.stage is not None}
+
+
 def test_setup_py_first_then_package_init_and_imported_modules(tmp_path: Path) -> None:
     tree = _sdist(
         tmp_path,
@@ -44,11 +47,12 @@ def test_setup_py_first_then_package_init_and_imported_modules(tmp_path: Path) -
         },
     )
     scripts = selection.select(tree)
-    assert [(s.path, s.kind) for s in scripts] == [
-        ("demo-1.0/setup.py", ScriptKind.SETUP),
-        ("demo-1.0/demo/__init__.py", ScriptKind.INIT),
-        ("demo-1.0/demo/core.py", ScriptKind.MODULE),
-        ("demo-1.0/demo/helpers.py", ScriptKind.MODULE),
+    assert [(s.path, s.kind, s.stage) for s in scripts] == [
+        ("demo-1.0/setup.py", ScriptKind.SETUP, Stage.INSTALL),
+        ("demo-1.0/demo/__init__.py", ScriptKind.INIT, Stage.IMPORT),
+        ("demo-1.0/demo/core.py", ScriptKind.MODULE, Stage.IMPORT),
+        ("demo-1.0/demo/helpers.py", ScriptKind.MODULE, Stage.IMPORT),
+        ("demo-1.0/demo/unused.py", ScriptKind.MODULE, Stage.CALL),  # read all the same
     ]
     assert scripts[0].text == SETUP
 
@@ -177,10 +181,10 @@ def test_in_tree_backend_in_an_unpacked_folder(tmp_path: Path) -> None:
 )
 def test_no_in_tree_backend(tmp_path: Path, pyproject: str) -> None:
     tree = _sdist(tmp_path, {"pyproject.toml": pyproject, "setuptools/build_meta.py": "x\n"})
-    assert selection.select(tree) == ()
+    assert _stages(tree) == {"demo-1.0/setuptools/build_meta.py": Stage.CALL}
 
 
-def test_tests_and_docs_folders_are_skipped(tmp_path: Path) -> None:
+def test_tests_and_docs_folders_are_not_packages_but_are_read(tmp_path: Path) -> None:
     tree = _sdist(
         tmp_path,
         {
@@ -191,7 +195,13 @@ def test_tests_and_docs_folders_are_skipped(tmp_path: Path) -> None:
             "demo/__init__.py": "",
         },
     )
-    assert sorted(_picked(tree)) == ["demo-1.0/demo/__init__.py", "demo-1.0/setup.py"]
+    assert _stages(tree) == {
+        "demo-1.0/setup.py": Stage.INSTALL,
+        "demo-1.0/demo/__init__.py": Stage.IMPORT,
+        "demo-1.0/tests/__init__.py": Stage.CALL,
+        "demo-1.0/docs/__init__.py": Stage.CALL,
+        "demo-1.0/examples/__init__.py": Stage.CALL,
+    }
 
 
 def test_wheel_layout_has_no_root_folder(tmp_path: Path) -> None:
@@ -231,11 +241,14 @@ def test_nothing_to_scan(tmp_path: Path) -> None:
     assert selection.select(tree) == ()
 
 
-def test_import_budget_bounds_followed_modules(tmp_path: Path) -> None:
-    files: dict[str, str | bytes] = {f"demo/m{i}.py": "" for i in range(30)}
-    files["demo/__init__.py"] = "".join(f"from . import m{i}\n" for i in range(30))
-    picked = _picked(_sdist(tmp_path, files))
-    assert len(picked) == 1 + select_files.MAX_IMPORTED
+def test_the_import_closure_has_no_depth_or_count_limit(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        f"demo/m{i}.py": f"from . import m{i + 1}\n" for i in range(40)
+    }
+    files["demo/__init__.py"] = "from . import m0\n"
+    files["demo/m40.py"] = "import socket\n"
+    stages = _stages(_sdist(tmp_path, files))
+    assert len(stages) == 42 and set(stages.values()) == {Stage.IMPORT}
 
 
 def test_non_utf8_setup_is_decoded(tmp_path: Path) -> None:
@@ -311,10 +324,12 @@ def test_declared_py_modules_are_import_time_entry_points(tmp_path: Path) -> Non
             "conftest.py": "import os\n",
         },
     )
-    assert _picked(tree) == {
-        "demo-1.0/setup.py": ScriptKind.SETUP,
-        "demo-1.0/src/demo.py": ScriptKind.MODULE,
-        "demo-1.0/src/helper.py": ScriptKind.MODULE,
+    assert _stages(tree) == {
+        "demo-1.0/setup.py": Stage.INSTALL,
+        "demo-1.0/src/demo.py": Stage.IMPORT,
+        "demo-1.0/src/helper.py": Stage.IMPORT,
+        "demo-1.0/src/unrelated.py": Stage.CALL,
+        "demo-1.0/conftest.py": Stage.CALL,
     }
 
 
@@ -327,4 +342,120 @@ def test_py_modules_from_pyproject_setuptools_table(tmp_path: Path) -> None:
 def test_py_modules_that_are_not_literals_are_not_guessed(tmp_path: Path) -> None:
     setup = "from setuptools import setup\nMODS = find()\nsetup(name='demo', py_modules=MODS)\n"
     tree = _sdist(tmp_path, {"setup.py": setup, "demo.py": "import os\n"})
-    assert _picked(tree) == {"demo-1.0/setup.py": ScriptKind.SETUP}
+    assert _stages(tree) == {"demo-1.0/setup.py": Stage.INSTALL, "demo-1.0/demo.py": Stage.CALL}
+
+
+def test_a_console_script_target_runs_at_entry_point(tmp_path: Path) -> None:
+    tree = _sdist(
+        tmp_path,
+        {
+            "setup.py": SETUP,
+            "setup.cfg": "[options.entry_points]\nconsole_scripts =\n    demo = demo.cli:main\n",
+            "demo/__init__.py": "",
+            "demo/cli.py": "from demo import _run\ndef main(): _run.go()\n",
+            "demo/_run.py": "def go(): pass\n",
+        },
+    )
+    stages = _stages(tree)
+    assert stages["demo-1.0/demo/cli.py"] is Stage.ENTRY_POINT
+    assert stages["demo-1.0/demo/_run.py"] is Stage.ENTRY_POINT
+
+
+def test_a_wheels_entry_points_txt_and_data_folders(tmp_path: Path) -> None:
+    path = make_wheel(
+        tmp_path,
+        "demo",
+        "1.0",
+        {
+            "demo/__init__.py": "",
+            "demo/tool.py": "def main(): pass\n",
+            "demo-1.0.dist-info/entry_points.txt": "[console_scripts]\ndemo = demo.tool:main\n",
+            "demo-1.0.data/purelib/hidden.pth": "import hidden_mod\n",
+            "demo-1.0.data/purelib/hidden_mod.py": "import os\n",
+            "demo-1.0.data/scripts/demo-run": "#!python\nimport demo.tool\n",
+        },
+    )
+    stages = _stages(open_tree(path.read_bytes(), path.name))
+    assert stages["demo/tool.py"] is Stage.ENTRY_POINT
+    assert stages["demo-1.0.data/purelib/hidden.pth"] is Stage.STARTUP
+    assert stages["demo-1.0.data/purelib/hidden_mod.py"] is Stage.STARTUP
+    assert stages["demo-1.0.data/scripts/demo-run"] is Stage.ENTRY_POINT
+
+
+def test_a_helper_setup_py_imports_after_sys_path_insert(tmp_path: Path) -> None:
+    setup = (
+        "import os, sys\n"
+        "sys.path.insert(0, os.path.join(os.path.dirname(__file__), 'buildtools'))\n"
+        "import prepare\nfrom setuptools import setup\nsetup()\n"
+    )
+    tree = _sdist(tmp_path, {"setup.py": setup, "buildtools/prepare.py": "import socket\n"})
+    assert _stages(tree)["demo-1.0/buildtools/prepare.py"] is Stage.INSTALL
+
+
+def test_importing_a_submodule_runs_its_parent_packages(tmp_path: Path) -> None:
+    tree = _sdist(
+        tmp_path,
+        {
+            "demo/__init__.py": "import demo.a.b.c\n",
+            "demo/a/__init__.py": "",
+            "demo/a/b/__init__.py": "import os\n",
+            "demo/a/b/c.py": "",
+        },
+    )
+    assert set(_stages(tree).values()) == {Stage.IMPORT}
+
+
+def test_a_data_file_handed_to_exec_is_read_as_code_at_its_readers_stage(tmp_path: Path) -> None:
+    import base64
+    import zlib
+
+    blob = base64.b64encode(zlib.compress(b"import socket\nsocket.create_connection(('x', 1))\n"))
+    tree = _sdist(
+        tmp_path,
+        {
+            "demo/__init__.py": (
+                "import os, zlib, base64\n"
+                "here = os.path.dirname(__file__)\n"
+                "path = os.path.join(here, 'blob.dat')\n"
+                "exec(zlib.decompress(base64.b64decode(open(path).read())))\n"
+            ),
+            "demo/blob.dat": blob,
+            "demo/README.txt": "not code\n",
+        },
+    )
+    scripts = {s.path: s for s in selection.select(tree)}
+    data = scripts["demo-1.0/demo/blob.dat"]
+    assert data.stage is Stage.IMPORT and data.decoded_as == "base64+zlib"
+    assert "socket.create_connection" in data.text
+    assert "demo-1.0/demo/README.txt" not in scripts
+
+
+def test_a_setup_cfg_value_execd_by_setup_py_is_read(tmp_path: Path) -> None:
+    setup = (
+        "import configparser\nc = configparser.ConfigParser()\nc.read('setup.cfg')\n"
+        "exec(c['x']['y'])\n"
+    )
+    tree = _sdist(tmp_path, {"setup.py": setup, "setup.cfg": "[x]\ny = import os\n"})
+    cfg = {s.path: s for s in selection.select(tree)}["demo-1.0/setup.cfg"]
+    assert cfg.stage is Stage.INSTALL and cfg.kind is ScriptKind.SETUP
+
+
+def test_marshalled_code_handed_to_exec_cannot_pass(tmp_path: Path) -> None:
+    import marshal
+
+    code = marshal.dumps(compile("x = 1", "<fixture>", "exec"))  # compiled, never run
+    tree = _sdist(
+        tmp_path,
+        {
+            "demo/__init__.py": "import marshal\nexec(marshal.loads(open('c.bin', 'rb').read()))\n",
+            "demo/c.bin": code,
+        },
+    )
+    with pytest.raises(ArchiveError, match="marshal"):
+        selection.select(tree)
+
+
+def test_compiled_python_in_a_wheel_cannot_pass(tmp_path: Path) -> None:
+    path = make_wheel(tmp_path, "demo", "1.0", {"demo/__init__.py": "", "demo/_x.pyc": "\0"})
+    with pytest.raises(ArchiveError, match="compiled"):
+        selection.select(open_tree(path.read_bytes(), path.name))
