@@ -31,11 +31,13 @@ from mphunter_gate.types import (
     Origin,
     ParseMode,
     Report,
+    ScriptAnalysis,
+    ScriptScore,
     ScriptSet,
     Unresolvable,
     Verdict,
 )
-from mphunter_gate.verdicts import Judged, VerdictCache
+from mphunter_gate.verdicts import FileMemo, Judged, VerdictCache, compact
 
 if TYPE_CHECKING:
     from mphunter_gate.fetch.choose import Pick
@@ -90,6 +92,7 @@ class Judge:
         self.options = options
         self._models_dir = models_dir
         self._detector: Detector | None = None
+        self._memo = FileMemo()
 
     @property
     def detector(self) -> Detector:
@@ -148,16 +151,34 @@ class Judge:
         if not scripts.scripts:
             return Judged(scripts.note, (), ())
         detector = self.detector
-        analyses = [
+        keys = [FileMemo.key(s.text, s.kind, s.stage) for s in scripts.scripts]
+        known = [self._memo.get(k, s.path) for k, s in zip(keys, scripts.scripts, strict=True)]
+        fresh = [
             analyse(script, graph_mode=self.options.graph_mode, priority=detector.priority)
-            for script in scripts.scripts
+            for script, hit in zip(scripts.scripts, known, strict=True)
+            if hit is None
         ]
-        parsed = [a for a in analyses if a.parse is not ParseMode.FAILED]
+        parsed = [a for a in fresh if a.parse is not ParseMode.FAILED]
         # One batch per artifact: the combiner's per-call cost (an OpenMP region per tree)
         # is paid once, not once per file of a package that may hold thousands.
-        scores = detector.score_many(
-            parsed, [tokens(a, prefix_len=self.options.prefix_len) for a in parsed]
+        new_scores = iter(
+            detector.score_many(
+                parsed, [tokens(a, prefix_len=self.options.prefix_len) for a in parsed]
+            )
         )
+        fresh_iter = iter(fresh)
+        analyses: list[ScriptAnalysis] = []
+        scores: list[ScriptScore] = []
+        for key, hit in zip(keys, known, strict=True):
+            if hit is None:
+                a = compact(next(fresh_iter))
+                s = next(new_scores) if a.parse is not ParseMode.FAILED else None
+                self._memo.put(key, a, s)
+            else:
+                a, s = hit
+            analyses.append(a)
+            if s is not None:
+                scores.append(s)
         return Judged(scripts.note, tuple(analyses), tuple(scores))
 
     def judge_tree(self, tree_reader: TreeReader, sha256: str | None, base: Finding) -> Finding:

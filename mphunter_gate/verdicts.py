@@ -121,3 +121,72 @@ class VerdictCache:
             os.replace(tmp, path)
         except OSError as exc:  # a read-only cache only costs speed
             log.warning("cannot write verdict cache entry %s: %s", path, exc)
+
+
+#: Distinct call sites kept of a scored analysis. Reports show at most a hundred per
+#: file; a verdict needs none (it reads the scores). The full sequences (up to 20,000
+#: calls each) of every file of a large package held the whole run's peak memory.
+MAX_KEPT_CALLS = 500
+
+
+def compact(a: ScriptAnalysis) -> ScriptAnalysis:
+    """`a` with its sequences folded into one of its first distinct call sites, once
+    the model has scored it: what reports read (`calls`) survives, the rest is gone."""
+    calls = a.calls
+    total = sum(len(s) for s in a.sequences)
+    if len(a.sequences) <= 1 and len(calls) == total <= MAX_KEPT_CALLS:
+        return a
+    return dataclasses.replace(a, sequences=(calls[:MAX_KEPT_CALLS],))
+
+
+def _repath(a: ScriptAnalysis, path: str) -> ScriptAnalysis:
+    """The same analysis for a byte-identical file at another path."""
+    old = a.path
+
+    def fix(x: Any) -> Any:
+        return dataclasses.replace(x, file=path) if x.file == old else x
+
+    return dataclasses.replace(
+        a,
+        path=path,
+        sequences=tuple(tuple(fix(c) for c in seq) for seq in a.sequences),
+        decoded=tuple(fix(d) for d in a.decoded),
+        indicators=tuple(fix(i) for i in a.indicators),
+    )
+
+
+class FileMemo:
+    """Per-file judgements of one run, by content: a release's wheel and its sdist
+    hold mostly byte-identical files, and so do the releases a run meets twice.
+
+    Keyed by the text's sha256, the kind (the model's input) and the stage (which
+    the report shows); a hit at another path is re-pathed, so evidence points at
+    the file that was asked about. Bounded, since a batch run can meet millions.
+    """
+
+    MAX_ENTRIES = 50_000
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[str, str, str], tuple[ScriptAnalysis, ScriptScore | None]] = {}
+
+    @staticmethod
+    def key(text: str, kind: ScriptKind, stage: Stage | None) -> tuple[str, str, str]:
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return digest, kind.value, stage.value if stage else ""
+
+    def get(
+        self, key: tuple[str, str, str], path: str
+    ) -> tuple[ScriptAnalysis, ScriptScore | None] | None:
+        hit = self._memo.get(key)
+        if hit is None:
+            return None
+        a, s = hit
+        if a.path == path:
+            return hit
+        return _repath(a, path), dataclasses.replace(s, path=path) if s is not None else None
+
+    def put(
+        self, key: tuple[str, str, str], analysis: ScriptAnalysis, score: ScriptScore | None
+    ) -> None:
+        if len(self._memo) < self.MAX_ENTRIES:
+            self._memo[key] = (analysis, score)

@@ -61,3 +61,31 @@ def test_corrupt_entry_is_a_miss(tmp_path: Path) -> None:
     (entry,) = (tmp_path / "verdicts").rglob(f"{SHA}.json")
     entry.write_text("{not json")
     assert cache.get(SHA) is None
+
+
+def test_compact_keeps_what_reports_read() -> None:
+    from mphunter_gate.verdicts import MAX_KEPT_CALLS, compact
+
+    [a] = _judged().analyses
+    small = compact(a)
+    assert small.calls == a.calls and small.sequences == (a.calls,)
+    many = tuple(ApiCall(f"m.f{i}", a.path, i) for i in range(MAX_KEPT_CALLS + 50))
+    big = compact(ScriptAnalysis(a.path, a.kind, a.parse, (many,)))
+    assert big.calls == many[:MAX_KEPT_CALLS]
+
+
+def test_file_memo_repaths_a_byte_identical_file() -> None:
+    from mphunter_gate.types import Stage
+    from mphunter_gate.verdicts import FileMemo
+
+    judged = _judged()
+    memo = FileMemo()
+    key = FileMemo.key("text", ScriptKind.SETUP, Stage.INSTALL)
+    memo.put(key, judged.analyses[0], judged.scores[0])
+    assert memo.get(FileMemo.key("text", ScriptKind.SETUP, Stage.CALL), "x") is None
+    hit = memo.get(key, "other-1.0/setup.py")
+    assert hit is not None
+    a, s = hit
+    assert a.path == s.path == "other-1.0/setup.py"  # type: ignore[union-attr]
+    assert [c.file for c in a.calls] == ["other-1.0/setup.py", "x"]  # other files stay
+    assert a.decoded[0].file == a.indicators[0].file == "other-1.0/setup.py"

@@ -77,7 +77,13 @@ class Combiner:
         x = np.asarray(rows, dtype="float64")
         if len(x) == 0:
             return np.zeros(0)
-        return np.asarray(self.model.predict_proba(x)[:, 1], dtype="float64")
+        from threadpoolctl import threadpool_limits
+
+        # One OpenMP thread: the trees' per-call parallel region costs more than it
+        # saves on the few hundred rows of a package, and stalls whenever another
+        # process holds a core. Predictions do not depend on the thread count.
+        with threadpool_limits(limits=1, user_api="openmp"):
+            return np.asarray(self.model.predict_proba(x)[:, 1], dtype="float64")
 
     def save(self, path: Path) -> None:
         with path.open("wb") as fh:

@@ -144,7 +144,11 @@ class Scorer:
         if len(analyses) != len(token_lists):
             raise ValueError("one token list per analysis")
         behs = list(behaviours) if behaviours is not None else [behaviour(a) for a in analyses]
-        placements, unknown = self.place(token_lists)
+        # A script with no behaviour at all scores 0 whatever its embedding (below), so it
+        # is not embedded: most files of a large package are such plain code.
+        placements, unknown = self.place(
+            [t if b.active else () for t, b in zip(token_lists, behs, strict=True)]
+        )
         if self.combiner is not None:
             rows = self.rows(behs, placements, unknown)[:, self._columns]
             risk = [float(v) for v in self.combiner.proba(rows)]

@@ -168,7 +168,12 @@ def _ancestors(path: str) -> list[str]:
 
 
 def code_data_files(
-    text: str, tree: ast.Module | None, path: str, files: Collection[str]
+    text: str,
+    tree: ast.Module | None,
+    path: str,
+    files: Collection[str],
+    *,
+    python: bool = False,
 ) -> list[str]:
     """The data files (names from `files`, not `.py`) that the script at `path`
     plausibly reads and executes.
@@ -181,6 +186,8 @@ def code_data_files(
     missed costs the verdict. setup.cfg beside or above the script also
     counts when the script parses config (`configparser`,
     `read_configuration`), since a setup.cfg value is a place to keep code.
+    `python=True` names `.py` files instead (code exec'd from a file that
+    nothing imports, e.g. an sdist's `tools/helper.py`).
     """
     if not has_sink(text, tree):
         return []
@@ -191,7 +198,7 @@ def code_data_files(
         configs = {posixpath.join(a, "setup.cfg") for a in ancestors}
     out = []
     for name in sorted(files):
-        if name == path or name.endswith(".py"):
+        if name == path or name.endswith(".py") is not python:
             continue
         if name in configs or _named(name, literals, ancestors):
             out.append(name)

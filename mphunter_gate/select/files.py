@@ -136,6 +136,7 @@ class _Picker:
         self.links = set(tree.links())
         self.picked: dict[str, tuple[ScriptKind, Stage]] = {}
         self.decoded: dict[str, tuple[str, str]] = {}  # data file -> (text, how decoded)
+        self.package_roots: dict[str, bool] = {}  # top folder -> holds a package (memo)
         self._texts: dict[str, str] = {}
         self._setup_tree: ast.Module | None = None
         self._pyproject: dict[str, object] | None = None
@@ -359,6 +360,37 @@ def _entry_point_files(p: _Picker, roots: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+def _installed(p: _Picker, name: str, roots: list[str]) -> bool:
+    """Whether a Python file not picked at an earlier stage ends up installed.
+
+    A wheel is installed whole. An sdist is built, and a build installs its
+    packages (folders below an import root holding an `__init__.py`, at any
+    depth, namespace packages included) and root-level modules (`py_modules`
+    may be computed), not the sdist's own tests, docs or tooling folders:
+    those never run on the user's machine unless some picked code runs them,
+    which `_data_code` follows.
+    """
+    if not p.root:
+        return True
+    for base in roots:
+        prefix = base + "/" if base else ""
+        if not name.startswith(prefix):
+            continue
+        parts = name[len(prefix) :].split("/")
+        if len(parts) == 1:
+            return True  # a root-level module: perhaps a py_module the build installs
+        if parts[0] in _SKIP_DIRS or not parts[0].isidentifier():
+            continue
+        if p.package_roots.get(prefix + parts[0]) is None:
+            top = prefix + parts[0] + "/"
+            p.package_roots[prefix + parts[0]] = any(
+                f.startswith(top) and f.endswith("/__init__.py") for f in p.names
+            )
+        if p.package_roots[prefix + parts[0]]:
+            return True
+    return False
+
+
 def _data_code(p: _Picker) -> None:
     """Data files a picked script reads and executes, decoded, at that script's stage.
 
@@ -375,6 +407,8 @@ def _data_code(p: _Picker) -> None:
         except ArchiveError:
             continue
         tree = p.setup_tree() if name == p.root + "setup.py" else None
+        for py in data_code.code_data_files(text, tree, name, p.files, python=True):
+            p.add(py, ScriptKind.MODULE, stage)
         for data in data_code.code_data_files(text, tree, name, p.files):
             if data in p.picked or data in p.decoded:
                 continue
@@ -476,9 +510,9 @@ def _select_all(p: _Picker, setup: str) -> None:
     p.closure(eps, Stage.ENTRY_POINT, roots)
     # data files handed to exec, at the stage of the code that reads them
     _data_code(p)
-    # call: every other Python file
+    # call: every other Python file that gets installed
     for n in p.names:
-        if n.endswith(".py"):
+        if n.endswith(".py") and _installed(p, n, roots):
             p.add(n, ScriptKind.MODULE, Stage.CALL)
     for n in p.links:
         if n.endswith(".py"):

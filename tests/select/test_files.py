@@ -181,10 +181,10 @@ def test_in_tree_backend_in_an_unpacked_folder(tmp_path: Path) -> None:
 )
 def test_no_in_tree_backend(tmp_path: Path, pyproject: str) -> None:
     tree = _sdist(tmp_path, {"pyproject.toml": pyproject, "setuptools/build_meta.py": "x\n"})
-    assert _stages(tree) == {"demo-1.0/setuptools/build_meta.py": Stage.CALL}
+    assert selection.select(tree) == ()  # setuptools/ holds no package: not installed
 
 
-def test_tests_and_docs_folders_are_not_packages_but_are_read(tmp_path: Path) -> None:
+def test_an_sdists_tests_and_docs_are_not_installed_so_not_read(tmp_path: Path) -> None:
     tree = _sdist(
         tmp_path,
         {
@@ -198,9 +198,14 @@ def test_tests_and_docs_folders_are_not_packages_but_are_read(tmp_path: Path) ->
     assert _stages(tree) == {
         "demo-1.0/setup.py": Stage.INSTALL,
         "demo-1.0/demo/__init__.py": Stage.IMPORT,
-        "demo-1.0/tests/__init__.py": Stage.CALL,
-        "demo-1.0/docs/__init__.py": Stage.CALL,
-        "demo-1.0/examples/__init__.py": Stage.CALL,
+    }
+
+
+def test_a_wheels_tests_are_installed_so_read(tmp_path: Path) -> None:
+    path = make_wheel(tmp_path, "demo", "1.0", {"demo/__init__.py": "", "tests/__init__.py": ""})
+    assert _stages(open_tree(path.read_bytes(), path.name)) == {
+        "demo/__init__.py": Stage.IMPORT,
+        "tests/__init__.py": Stage.CALL,
     }
 
 
@@ -328,7 +333,7 @@ def test_declared_py_modules_are_import_time_entry_points(tmp_path: Path) -> Non
         "demo-1.0/setup.py": Stage.INSTALL,
         "demo-1.0/src/demo.py": Stage.IMPORT,
         "demo-1.0/src/helper.py": Stage.IMPORT,
-        "demo-1.0/src/unrelated.py": Stage.CALL,
+        "demo-1.0/src/unrelated.py": Stage.CALL,  # perhaps a computed py_module
         "demo-1.0/conftest.py": Stage.CALL,
     }
 
@@ -459,3 +464,9 @@ def test_compiled_python_in_a_wheel_cannot_pass(tmp_path: Path) -> None:
     path = make_wheel(tmp_path, "demo", "1.0", {"demo/__init__.py": "", "demo/_x.pyc": "\0"})
     with pytest.raises(ArchiveError, match="compiled"):
         selection.select(open_tree(path.read_bytes(), path.name))
+
+
+def test_a_py_file_setup_py_execs_is_read_though_nothing_installs_it(tmp_path: Path) -> None:
+    setup = "exec(open('tools/stage2.py').read())\nfrom setuptools import setup\nsetup()\n"
+    tree = _sdist(tmp_path, {"setup.py": setup, "tools/stage2.py": "import socket\n"})
+    assert _stages(tree)["demo-1.0/tools/stage2.py"] is Stage.INSTALL
