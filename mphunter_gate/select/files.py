@@ -391,6 +391,26 @@ def _installed(p: _Picker, name: str, roots: list[str]) -> bool:
     return False
 
 
+def _config_values(raw: bytes) -> tuple[str, str] | None:
+    """An INI file's values as configparser hands them to code (each line stripped),
+    one after another: the code an `exec(config[...][...])` would run. None when it
+    is not INI; the caller then reads the bytes as they are."""
+    import configparser
+
+    parser = configparser.RawConfigParser(strict=False)
+    try:
+        parser.read_string(decode(raw))
+    except (configparser.Error, UnicodeError):
+        return None
+    values = [
+        value
+        for section in parser.sections()
+        for value in parser[section].values()
+        if value is not None
+    ]
+    return "\n\n".join(values), "config-values"
+
+
 def _data_code(p: _Picker) -> None:
     """Data files a picked script reads and executes, decoded, at that script's stage.
 
@@ -421,7 +441,8 @@ def _data_code(p: _Picker) -> None:
                     f"{data} is compiled (marshal'd) code that {name} can execute; "
                     "it cannot be read statically"
                 )
-            as_text = data_code.as_code(raw)
+            as_text = _config_values(raw) if data.endswith((".cfg", ".ini")) else None
+            as_text = as_text or data_code.as_code(raw)
             if as_text is None:
                 continue
             model_kind = ScriptKind.MODULE if kind is ScriptKind.INIT else kind
