@@ -147,9 +147,13 @@ def analyse_text(
                 fixed_line=fixed_line,
             )
             dfs, bfs = walker.sequences()
-            if walker.truncated:
+            if not walker.truncated:
+                return _Result(ParseMode.AST, (dfs, bfs), truncated=payload_cut)
+            # The walks are prefixes; the flat listing says whether every call was seen.
+            flat, complete = walker.flat()
+            if not complete:
                 log.info("%s: sequence truncated (size or work budget)", path)
-            return _Result(ParseMode.AST, (dfs, bfs), truncated=walker.truncated or payload_cut)
+            return _Result(ParseMode.AST, (dfs, bfs, flat), truncated=not complete or payload_cut)
         except RecursionError:
             del decoded[mark:]
             payload_cut = False  # the token pass analyses the payloads again

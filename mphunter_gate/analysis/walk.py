@@ -66,6 +66,31 @@ class Walker:
         """The DFS and the BFS sequence, each starting at module level."""
         return self._run("dfs"), self._run("bfs")
 
+    def flat(self) -> tuple[tuple[ApiCall, ...], bool]:
+        """Every call site of every block, unreachable ones included, in source order,
+        without inlining; and whether all of them fit in MAX_SEQUENCE_CALLS.
+
+        A walk that inlines callees can grow past its caps on an ordinary large module
+        (a parser's hundred mutually calling methods) long before it has visited every
+        function: its sequence is then a prefix. This listing is linear in the events
+        already extracted, so when it fits, every call of the script was examined even
+        though the walk was cut.
+        """
+        out: list[ApiCall] = []
+        line = self.fixed_line
+        for cfg in self.cfgs.values():
+            for block in cfg.blocks:
+                for event in block.events:
+                    if isinstance(event, Api):
+                        out.append(
+                            ApiCall(event.api, self.path, event.line if line is None else line)
+                        )
+                    elif isinstance(event, Payload):
+                        out.extend(event.dfs)
+                    if len(out) > limits.MAX_SEQUENCE_CALLS:
+                        return tuple(out[: limits.MAX_SEQUENCE_CALLS]), False
+        return tuple(out), True
+
     # -- roots ----------------------------------------------------------------------------
 
     def _roots(self) -> list[str]:

@@ -80,7 +80,15 @@ def test_exponential_inlining_is_bounded() -> None:
     a = run("\n".join(lines) + "\n")
     assert a.parse is ParseMode.AST
     assert 0 < len(a.sequences[0]) <= 20_000
-    assert a.truncated  # said in the result, so a report can say the score saw a prefix
+    # The walks are cut prefixes; the flat listing holds every API call site, so the
+    # script was examined whole and is not truncated.
+    assert [c.api for c in a.sequences[-1]] == ["os.getpid"]
+    assert not a.truncated
+
+
+def test_a_script_with_more_call_sites_than_the_cap_is_truncated() -> None:
+    a = run("import os\n" + "os.getpid()\n" * 20_001)
+    assert a.truncated
 
 
 def test_an_ordinary_script_is_not_truncated() -> None:
