@@ -25,7 +25,6 @@ from mphunter_gate.types import (
     Artifact,
     Dependency,
     Distribution,
-    FileKind,
     Finding,
     JudgedFile,
     Origin,
@@ -48,7 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NO_SCRIPT = "no install-time script"
-WHEEL_ONLY = "wheel only"
 
 
 @dataclass(frozen=True)
@@ -351,17 +349,13 @@ def scan(
 
 def _artifact_scripts(art: Artifact, mode: str) -> ScriptSet:
     scripts = selection.select(open_tree(art.data, art.filename), mode)
-    if art.kind is FileKind.WHEEL:  # no setup.py runs; only import-time files were read
-        note: str | None = WHEEL_ONLY if scripts else f"{WHEEL_ONLY}: {NO_SCRIPT}"
-    else:
-        note = None if scripts else NO_SCRIPT
     return ScriptSet(
         name=art.name,
         version=art.version,
         source=art.filename,
         sha256=art.sha256,
         scripts=scripts,
-        note=note,
+        note=None if scripts else NO_SCRIPT,
     )
 
 

@@ -15,7 +15,7 @@ install that silently lacks a package is its own surprise:
 - a package without a sha256 (nothing was downloaded, or it is a URL or
   local path): pip could not be told which file is the scanned one.
 
-"no install-time script" and "wheel only" packages were read and hashed,
+"no install-time script" packages were read and hashed,
 so they install like any other pass.
 
 pip runs through an injectable runner so the policy is unit-tested without

@@ -163,7 +163,7 @@ class ScriptSet:
 
     `source` is what the user named (a path for `scan`, a filename for
     `check`). An empty `scripts` with a `note` is a statement ("no
-    install-time script", "wheel only"), not a failure.
+    install-time script"), not a failure.
     """
 
     name: str

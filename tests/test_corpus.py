@@ -105,7 +105,7 @@ def _symlinked_setup(directory: Path) -> Path:
         tar.addfile(ti, io.BytesIO(data))
         link = tarfile.TarInfo("linky-1.0/setup.py")
         link.type = tarfile.SYMTYPE
-        link.linkname = "real.py"
+        link.linkname = "../../outside.py"  # leaves the package: never read
         tar.addfile(link)
     return path
 

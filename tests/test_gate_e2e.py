@@ -45,7 +45,7 @@ def test_check_passes_benign_and_fails_malicious(
     assert set(rows) >= {"tidy-widgets", "canary-pkg", "wheel-only-pkg", "attrs"}
     assert rows["tidy-widgets"]["verdict"] == "pass"
     assert rows["tidy-widgets"]["score"] < doc["threshold"]
-    assert "wheel only" in rows["wheel-only-pkg"]["reason"]
+    assert rows["wheel-only-pkg"]["artifacts"][0]["filename"].endswith(".whl")
 
     bad = tmp_path / "bad-requirements.txt"
     bad.write_text("tidy-widgets==1.2.0\n\ntidy-widgetz==9.9.9\n")

@@ -352,3 +352,56 @@ def is_marshalled_code(data: bytes) -> bool:
         if head[0] in _TYPE_CODE and any(head[off] in _TYPE_STRING for off in _CODE_OFFSETS):
             return True
     return False
+
+
+#: Globals a pickle may name that make loading it run code beyond rebuilding data:
+#: a pickle is a program for `pickle.load`, and these are its dangerous calls.
+_PICKLE_DANGER_MODULES = frozenset(
+    {
+        "os", "posix", "nt", "subprocess", "socket", "ctypes", "marshal", "types", "runpy",
+        "importlib", "sys", "shutil", "pty", "webbrowser", "code", "urllib", "http",
+        "requests", "httpx", "commands", "platform", "signal", "multiprocessing",
+    }
+)  # fmt: skip
+_PICKLE_DANGER_BUILTINS = frozenset(
+    {"exec", "eval", "compile", "__import__", "getattr", "open", "breakpoint", "input"}
+)
+_PICKLE_STRINGS = frozenset(
+    {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING", "BINSTRING",
+     "STRING"}
+)  # fmt: skip
+
+
+def pickle_globals(data: bytes) -> list[str] | None:
+    """The `module.name` globals a pickle's opcodes name, read with `pickletools`
+    (a parser: nothing is loaded or called); None when `data` is not a pickle."""
+    import pickletools
+
+    found: list[str] = []
+    strings: list[str] = []
+    try:
+        for op, arg, _ in pickletools.genops(data):
+            if op.name in _PICKLE_STRINGS and isinstance(arg, str):
+                strings = [*strings[-1:], arg]
+            elif op.name == "GLOBAL" and isinstance(arg, str):
+                found.append(arg.replace(" ", "."))
+            elif op.name == "STACK_GLOBAL" and len(strings) == 2:
+                found.append(".".join(strings))
+            elif op.name == "STOP":
+                break
+    except (ValueError, KeyError, IndexError, EOFError, UnicodeDecodeError):
+        return found or None
+    return found
+
+
+def dangerous_pickle_globals(data: bytes) -> list[str]:
+    """The globals of a pickle (if `data` is one) whose call at load time runs code."""
+    out = []
+    for g in pickle_globals(data) or []:
+        module, _, name = g.rpartition(".")
+        top = module.split(".")[0]
+        if top in _PICKLE_DANGER_MODULES or (
+            top in ("builtins", "__builtin__") and name in _PICKLE_DANGER_BUILTINS
+        ):
+            out.append(g)
+    return out

@@ -419,6 +419,7 @@ def _data_code(p: _Picker) -> None:
     numbers, an image) is left out: it holds no code to read.
     """
     found = 0
+    wanted: list[tuple[str, ScriptKind, Stage, list[str]]] = []
     for name, (kind, stage) in list(p.picked.items()):
         if not name.endswith(".py"):
             continue
@@ -429,22 +430,30 @@ def _data_code(p: _Picker) -> None:
         tree = p.setup_tree() if name == p.root + "setup.py" else None
         for py in data_code.code_data_files(text, tree, name, p.files, python=True):
             p.add(py, ScriptKind.MODULE, stage)
-        for data in data_code.code_data_files(text, tree, name, p.files):
+        wanted.append((name, kind, stage, data_code.code_data_files(text, tree, name, p.files)))
+    p.tree.prefetch([d for *_, datas in wanted for d in datas])
+    for name, kind, stage, datas in wanted:
+        for data in datas:
             if data in p.picked or data in p.decoded:
                 continue
-            found += 1
-            if found > MAX_DATA_CODE:
-                raise ArchiveError(f"over {MAX_DATA_CODE} data files are read by code that execs")
             raw = p.tree.read(data)
             if data_code.is_marshalled_code(raw):
                 raise ArchiveError(
                     f"{data} is compiled (marshal'd) code that {name} can execute; "
                     "it cannot be read statically"
                 )
+            danger = data_code.dangerous_pickle_globals(raw)
+            if danger:
+                raise ArchiveError(
+                    f"{data} is a pickle that calls {danger[0]} when {name} loads it"
+                )
             as_text = _config_values(raw) if data.endswith((".cfg", ".ini")) else None
             as_text = as_text or data_code.as_code(raw)
             if as_text is None:
-                continue
+                continue  # data (a pickle of plain values, an image): no code in it
+            found += 1
+            if found > MAX_DATA_CODE:
+                raise ArchiveError(f"over {MAX_DATA_CODE} data files are read by code that execs")
             model_kind = ScriptKind.MODULE if kind is ScriptKind.INIT else kind
             p.picked[data] = (model_kind, stage)
             p.decoded[data] = as_text

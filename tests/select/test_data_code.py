@@ -207,3 +207,21 @@ def test_is_marshalled_code() -> None:
     assert not is_marshalled_code(b"c")
     assert not is_marshalled_code(b"")
     assert not is_marshalled_code(marshal.dumps(("not", "code")))
+
+
+def test_pickle_globals_are_read_without_loading() -> None:
+    import pickle
+
+    from mphunter_gate.select.data_code import dangerous_pickle_globals, pickle_globals
+
+    class _Run:  # what a malicious pickle does: call os.system on load
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            import os
+
+            return (os.system, ("true",))
+
+    evil = pickle.dumps(_Run(), protocol=4)  # dumped here, never loaded
+    plain = pickle.dumps({"a": [1, 2.0, "x"], "b": frozenset({1})}, protocol=4)
+    assert dangerous_pickle_globals(evil) in (["posix.system"], ["os.system"], ["nt.system"])
+    assert dangerous_pickle_globals(plain) == []
+    assert pickle_globals(b"not a pickle at all") is None

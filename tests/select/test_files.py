@@ -297,11 +297,19 @@ def test_install_time_file_that_is_a_link_makes_the_package_unreadable(link: str
         [
             ("demo-1.0/PKG-INFO", "Metadata-Version: 2.1\n"),
             ("demo-1.0/innocent.txt", "import os\n"),
-            _link(link, "innocent.txt"),
+            _link(link, "../../outside.txt"),  # leaves the package: pip refuses, never read
         ]
     )
     with pytest.raises(ArchiveError, match="link"):
         selection.select(tree)
+
+
+def test_a_link_inside_the_package_is_read_as_the_file_it_names() -> None:
+    """pip writes the link; running setup.py then runs the target's bytes."""
+    tree = _tar_gz([("demo-1.0/real.py", "import socket\n"), _link("demo-1.0/setup.py", "real.py")])
+    scripts = {s.path: s for s in selection.select(tree)}
+    assert scripts["demo-1.0/setup.py"].text == "import socket\n"
+    assert scripts["demo-1.0/setup.py"].stage is Stage.INSTALL
 
 
 def test_link_elsewhere_is_harmless() -> None:
@@ -470,3 +478,36 @@ def test_a_py_file_setup_py_execs_is_read_though_nothing_installs_it(tmp_path: P
     setup = "exec(open('tools/stage2.py').read())\nfrom setuptools import setup\nsetup()\n"
     tree = _sdist(tmp_path, {"setup.py": setup, "tools/stage2.py": "import socket\n"})
     assert _stages(tree)["demo-1.0/tools/stage2.py"] is Stage.INSTALL
+
+
+def test_a_pickle_that_runs_a_command_when_loaded_cannot_pass(tmp_path: Path) -> None:
+    import pickle
+
+    class _Run:
+        def __reduce__(self):  # type: ignore[no-untyped-def]
+            import os
+
+            return (os.system, ("true",))
+
+    tree = _sdist(
+        tmp_path,
+        {
+            "demo/__init__.py": "import pickle\nDATA = pickle.load(open('table.pkl', 'rb'))\n",
+            "demo/table.pkl": pickle.dumps(_Run(), protocol=4),  # dumped, never loaded
+        },
+    )
+    with pytest.raises(ArchiveError, match="pickle that calls"):
+        selection.select(tree)
+
+
+def test_many_plain_data_files_read_by_pickle_are_data(tmp_path: Path) -> None:
+    import pickle
+
+    files: dict[str, str | bytes] = {
+        f"demo/locale/l{i}.dat": pickle.dumps({"n": i}, protocol=4) for i in range(100)
+    }
+    files["demo/__init__.py"] = (
+        "import pickle, os\ndef load(n):\n"
+        "    return pickle.load(open(os.path.join('locale', n + '.dat'), 'rb'))\n"
+    )
+    assert set(_stages(_sdist(tmp_path, files)).values()) == {Stage.IMPORT}
