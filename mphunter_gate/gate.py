@@ -31,8 +31,10 @@ from mphunter_gate.types import (
     ParseMode,
     Report,
     ScriptAnalysis,
+    ScriptKind,
     ScriptScore,
     ScriptSet,
+    Stage,
     Unresolvable,
     Verdict,
 )
@@ -125,6 +127,29 @@ class Judge:
         return float(self._manifest["threshold"])  # type: ignore[arg-type]
 
     @property
+    def module_threshold(self) -> float:
+        """The threshold for a module outside what calibration saw (module docstring of
+        `select.files`: deep imports, entry points, call-time code): the manifest's
+        `scoring.module_threshold`, measured on whole benign wheels, never below the
+        main threshold; the main threshold where the manifest has none or the user
+        gave `--threshold`."""
+        if self.options.threshold is not None:
+            return self.options.threshold
+        scoring = self._manifest.get("scoring")
+        value = scoring.get("module_threshold") if isinstance(scoring, dict) else None
+        return max(self.threshold, float(value)) if value is not None else self.threshold
+
+    def threshold_for(self, analysis: ScriptAnalysis | None) -> float:
+        """Which threshold a script's score is held to, by what it is and when it runs."""
+        if (
+            analysis is not None
+            and analysis.kind is ScriptKind.MODULE
+            and analysis.stage in (Stage.IMPORT, Stage.ENTRY_POINT, Stage.CALL)
+        ):
+            return self.module_threshold
+        return self.threshold
+
+    @property
     def model_version(self) -> str:
         return str(self._manifest["model_version"])
 
@@ -197,10 +222,14 @@ class Judge:
         analyses, scores = judged.analyses, judged.scores
         failed = [a for a in analyses if a.parse is ParseMode.FAILED]
         cut = [a for a in analyses if a.truncated]
-        top = max(scores, key=lambda s: s.score) if scores else None
-        if top is not None and top.score >= self.threshold:
+        by_path = {a.path: a for a in analyses}
+        limit = {s.path: self.threshold_for(by_path.get(s.path)) for s in scores}
+        over = [s for s in scores if s.score >= limit[s.path]]
+        top = max(over or scores, key=lambda s: s.score) if scores else None
+        if top is not None and over:
             verdict = Verdict.FAIL
-            reason = f"{top.path} scores {top.score:.3f} >= threshold {self.threshold:.3f}"
+            which = "module threshold" if limit[top.path] != self.threshold else "threshold"
+            reason = f"{top.path} scores {top.score:.3f} >= {which} {limit[top.path]:.3f}"
         elif failed:
             verdict = Verdict.UNSCANNED
             reason = f"analysis failed: {failed[0].path}: {failed[0].error}"
