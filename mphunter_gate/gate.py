@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+
+from packaging.utils import canonicalize_name
 
 from mphunter_gate import select as selection
 from mphunter_gate.config import overall_verdict
@@ -25,6 +27,7 @@ from mphunter_gate.types import (
     Artifact,
     Dependency,
     Distribution,
+    FileKind,
     Finding,
     JudgedFile,
     Origin,
@@ -418,6 +421,10 @@ def targets(options: GateOptions) -> list[Target]:
     return [Target.create(v, p) for v in versions for p in platforms]
 
 
+#: Rounds of build dependencies followed (an sdist built with an sdist built with ...).
+MAX_BUILD_ROUNDS = 3
+
+
 def check(
     deps: Sequence[Dependency],
     unresolvable: Sequence[Unresolvable],
@@ -430,23 +437,90 @@ def check(
 
     Each release is judged by every file pip would install from it on the
     requested targets, and by its sdist; its verdict is the worst of them.
+    A release pip would build from its sdist on the first target brings its
+    build requirements (`[build-system] requires`, `setup_requires`): they are
+    resolved on their own, as pip's isolated build environment does, and
+    judged like any dependency, their rows saying whose build needs them.
     """
-    from mphunter_gate.fetch.choose import picks
     from mphunter_gate.resolve import resolve
 
     judge = Judge(options, models_dir)
     wanted_targets = targets(options)
-    first = wanted_targets[0]
-    dists, more_bad = resolve(
-        deps,
-        index,
-        python_version=options.python_versions[0] if options.python_versions else None,
-        platform=options.platforms[0] if options.platforms else None,
-    )
-    findings = [
-        _unscanned(*_declared(u.text), u.origin.file, u.reason, u.origin)
-        for u in (*unresolvable, *more_bad)
+    first_version = options.python_versions[0] if options.python_versions else None
+    first_platform = options.platforms[0] if options.platforms else None
+    findings: list[Finding] = []
+    judged_releases: set[tuple[str, str]] = set()
+    # build requirement -> the rows of the releases whose sdist build needs it
+    builders: dict[str, list[Finding]] = {}
+    needed_by: dict[str, list[str]] = {}  # resolved build dependency -> who needs it
+    work: Sequence[Dependency] = deps
+    bad: list[Unresolvable] = list(unresolvable)
+    requested: dict[str, list[Finding]] = {}
+    for round_ in range(MAX_BUILD_ROUNDS + 1):
+        dists, more_bad = resolve(
+            work, index, python_version=first_version, platform=first_platform
+        )
+        if round_ == 0:
+            findings += [
+                _unscanned(*_declared(u.text), u.origin.file, u.reason, u.origin)
+                for u in (*bad, *more_bad)
+            ]
+        else:  # pip cannot build without it, so nothing unexamined would be installed
+            findings = [_build_gap(f, more_bad, requested) for f in findings]
+        fresh = [d for d in dists if (d.name, d.version) not in judged_releases]
+        judged_releases.update((d.name, d.version) for d in fresh)
+        builders = {}
+        for finding, needs in _judge_dists(judge, index, options, wanted_targets, fresh, progress):
+            if round_:  # a release pip installs only into a build environment
+                who = needed_by.get(finding.name) or ["an sdist build"]
+                who = list(dict.fromkeys(who))
+                note = f"build dependency of {', '.join(who)}"
+                finding = replace(finding, notes=(*finding.notes, note), build_for=tuple(who))
+            findings.append(finding)
+            if round_ < MAX_BUILD_ROUNDS:
+                for req in needs:
+                    builders.setdefault(req, []).append(finding)
+        if not builders:
+            break
+        work = []
+        needed_by = {}
+        requested = builders
+        for req, rows in builders.items():
+            origin = next((r.origin for r in rows if r.origin is not None), None)
+            work.append(Dependency(req, origin or Origin("build requirements", 1)))
+            name = canonicalize_name(_declared(req)[0])
+            needed_by.setdefault(name, []).extend(f"{r.name}=={r.version}" for r in rows)
+        bad = []
+    return _report(judge, findings)
+
+
+def _build_gap(
+    finding: Finding, unresolved: Sequence[Unresolvable], requested: dict[str, list[Finding]]
+) -> Finding:
+    """`finding` with a note for each of its build requirements that cannot be resolved."""
+    notes = [
+        f"build requirement {u.text} cannot be resolved ({u.reason}): pip cannot build "
+        "this sdist from this index"
+        for u in unresolved
+        if finding in requested.get(u.text, ())
     ]
+    return replace(finding, notes=(*finding.notes, *notes)) if notes else finding
+
+
+def _judge_dists(
+    judge: Judge,
+    index: Index,
+    options: GateOptions,
+    wanted_targets: list[Target],
+    dists: list[Distribution],
+    progress: Progress | None,
+) -> Iterator[tuple[Finding, tuple[str, ...]]]:
+    """Each release's row, and the build requirements of the sdist pip would build
+    on the first target (empty when a wheel installs there)."""
+    from mphunter_gate.fetch.choose import picks
+    from mphunter_gate.fetch.metadata import build_requirements
+
+    first = wanted_targets[0]
     chosen = [(d, picks(d, wanted_targets)) for d in dists]
     blobs = iter(
         index.fetch_many([p.file for _, ps in chosen for p in ps], workers=options.workers)
@@ -462,14 +536,23 @@ def check(
                 if dist.hashes
                 else "no sdist or wheel on the index"
             )
-            findings.append(_unscanned(dist.name, dist.version, dist.name, why, dist.origin))
+            yield _unscanned(dist.name, dist.version, dist.name, why, dist.origin), ()
             continue
-        judged = [_judge_file(judge, dist, pick, next(blobs), options) for pick in dist_picks]
+        judged: list[JudgedFile] = []
+        needs: tuple[str, ...] = ()
+        for pick in dist_picks:
+            data = next(blobs)
+            judged.append(_judge_file(judge, dist, pick, data, options))
+            built = pick.file.kind is FileKind.SDIST and first.label in pick.installs_on
+            if built and isinstance(data, bytes):
+                try:
+                    needs = build_requirements(data, pick.file.filename)
+                except ArchiveError:
+                    needs = ()  # the sdist itself is reported unscanned
         finding = _combine(dist, judged, first.label)
         if dist.notes:
             finding = replace(finding, reason=finding.reason + "; " + "; ".join(dist.notes))
-        findings.append(finding)
-    return _report(judge, findings)
+        yield finding, needs
 
 
 def _judge_file(

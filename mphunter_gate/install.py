@@ -25,9 +25,10 @@ pip; the real runner is a plain `subprocess.run` of the argv.
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from mphunter_gate.errors import GateError, InfraError
@@ -36,8 +37,8 @@ from mphunter_gate.types import Finding, Report, Verdict
 
 log = logging.getLogger(__name__)
 
-#: Runs an argv and returns its exit code.
-Runner = Callable[[Sequence[str]], int]
+#: Runs an argv (with this environment, None: the gate's own) and returns its exit code.
+Runner = Callable[[Sequence[str], Mapping[str, str] | None], int]
 
 
 class InstallBlocked(GateError):
@@ -79,14 +80,26 @@ def pins(report: Report) -> list[Pin]:
     if found:
         head = f"not installing: {len(found)} problem(s): "
         raise InstallBlocked(head + "; ".join(found).replace("\n", " "))
-    return [Pin(f.name, f.version, f.sha256 or "") for f in report.findings]
+    return [Pin(f.name, f.version, f.sha256 or "") for f in report.findings if not f.build_for]
 
 
-def run_pip(argv: Sequence[str]) -> int:
+def build_constraints(report: Report) -> str:
+    """`name==version` of every judged build dependency, for pip's isolated builds.
+
+    pip builds an sdist in a fresh environment it fills from the index by the
+    sdist's own `[build-system] requires`, which the main install's hashes do not
+    reach; `PIP_CONSTRAINT` does (the build's pip inherits the environment), so
+    the build gets the releases the gate judged (by version: a constraints file
+    cannot carry hashes into a build environment).
+    """
+    return "".join(f"{f.name}=={f.version}\n" for f in report.findings if f.build_for)
+
+
+def run_pip(argv: Sequence[str], env: Mapping[str, str] | None = None) -> int:
     """The real runner: pip in a child process, its output straight to the user."""
     log.info("running %s", " ".join(argv))
     try:
-        return subprocess.run(list(argv), check=False).returncode
+        return subprocess.run(list(argv), check=False, env=env).returncode
     except OSError as exc:
         raise InfraError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
 
@@ -124,7 +137,13 @@ def install(
             no_build_isolation=no_build_isolation,
             pip_args=pip_args,
         )
-        code = runner(argv)
+        constraints = build_constraints(report)
+        env = None
+        if constraints:
+            cpath = Path(tmp) / "build-constraints.txt"
+            cpath.write_text(constraints)
+            env = {**os.environ, "PIP_CONSTRAINT": str(cpath)}
+        code = runner(argv, env)
     if code != 0:
         log.warning("pip exited with %d", code)
     return code

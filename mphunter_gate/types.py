@@ -330,6 +330,9 @@ class Finding:
     # the sdist). `sha256` above is the first target's pick, the file `install` installs;
     # `analyses` and `scores` are those of the file that decided the verdict.
     files: tuple[JudgedFile, ...] = ()
+    # Set for a release pip installs only into the isolated environment that builds
+    # these releases' sdists (`[build-system] requires`, `setup_requires`).
+    build_for: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

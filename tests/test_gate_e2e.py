@@ -197,3 +197,22 @@ def test_the_clean_twin_passes_and_installs_its_judged_wheel(
     assert inst.returncode == 0, inst.stdout + inst.stderr
     assert (site / "tidy_widgets" / "__init__.py").read_text() == "VALUE = 1\n"
     assert list(site.glob("tidy_widgets-1.2.1.dist-info"))  # the wheel, not a build
+
+
+def test_an_sdist_that_pip_builds_brings_its_build_requirements_under_judgement(
+    local_index: LocalIndex, gate_env: dict[str, str], tmp_path: Path
+) -> None:
+    """pip's isolated build installs [build-system] requires first: judged like any dep."""
+    pyproject = '[build-system]\nrequires = ["tidy-widgetz>=9"]\nbuild-backend = "x"\n'
+    local_index.add_sdist("needs-builder", "1.0", BENIGN_SETUP, files={"pyproject.toml": pyproject})
+    local_index.add_sdist("tidy-widgetz", "9.9.9", MALICIOUS_SETUP)
+    local_index.add_wheel("attrs", "23.1.0", {"attrs/__init__.py": "__version__ = '23.1.0'\n"})
+    reqs = tmp_path / "requirements.txt"
+    reqs.write_text("needs-builder==1.0\n")
+    res = _check(local_index, gate_env, reqs, "--format", "json")
+    assert res.returncode == 1, res.stdout + res.stderr
+    rows = {r["name"]: r for r in json.loads(res.stdout)["results"]}
+    assert rows["needs-builder"]["verdict"] == "pass", rows["needs-builder"]["reason"]
+    assert rows["tidy-widgetz"]["verdict"] == "fail"
+    assert "build dependency of needs-builder==1.0" in rows["tidy-widgetz"]["notes"]
+    assert rows["tidy-widgetz"]["origin"] == {"file": str(reqs), "line": 1}

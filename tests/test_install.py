@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
@@ -52,8 +52,9 @@ class FakePip:
         self.argv: list[str] = []
         self.requirements = ""
 
-    def __call__(self, argv: Sequence[str]) -> int:
+    def __call__(self, argv: Sequence[str], env: Mapping[str, str] | None = None) -> int:
         self.argv = list(argv)
+        self.env = env
         self.requirements = Path(argv[argv.index("-r") + 1]).read_text()
         return self.code
 
@@ -205,3 +206,30 @@ def test_check_then_install_a_scanned_wheel_for_real(
     )
     assert code != 0
     assert not (other / "tiny_pkg").exists()
+
+
+def test_build_dependencies_constrain_the_build_and_are_not_installed() -> None:
+    from dataclasses import replace
+
+    builder = replace(finding("setuptools", "80.9.0"), build_for=("alpha==1.0",))
+    pip = FakePip()
+    captured: dict[str, str] = {}
+
+    def runner(argv: Sequence[str], env: Mapping[str, str] | None = None) -> int:
+        assert env is not None
+        captured["constraints"] = Path(env["PIP_CONSTRAINT"]).read_text()
+        return pip(argv, env)
+
+    assert install(report(finding("alpha", "1.0"), builder), runner=runner) == 0
+    assert "setuptools" not in pip.requirements and "alpha==1.0" in pip.requirements
+    assert captured["constraints"] == "setuptools==80.9.0\n"
+
+
+def test_a_failing_build_dependency_blocks_the_install() -> None:
+    from dataclasses import replace
+
+    bad = replace(finding("evil-builder", "1"), verdict=Verdict.FAIL, build_for=("alpha==1.0",))
+    pip = FakePip()
+    with pytest.raises(InstallBlocked, match="evil-builder"):
+        install(report(finding("alpha", "1.0"), bad, verdict=Verdict.FAIL), runner=pip)
+    assert pip.argv == []

@@ -434,6 +434,54 @@ def metadata_from_sdist(data: bytes, filename: str) -> Metadata:
     return Metadata((), requires_python, "none", complete=False, notes=(DYNAMIC_NOTE,))
 
 
+#: What pip builds an sdist with when it declares no `[build-system] requires`.
+LEGACY_BUILD_REQUIRES = ("setuptools>=40.8.0",)
+
+
+def build_requirements(data: bytes, filename: str) -> tuple[str, ...]:
+    """The packages a build of this sdist installs first, read statically: pyproject's
+    `[build-system] requires` (pip's default when absent) and the literal
+    `setup_requires` of setup.py / setup.cfg (setuptools fetches those itself)."""
+    tree = archive.open_tree(data, filename)
+    top = _top_level(tree.names())
+
+    def read(name: str) -> str | None:
+        return archive.decode(tree.read(top[name])) if name in top else None
+
+    out: list[str] = []
+    pyproject = read("pyproject.toml")
+    declared = None
+    if pyproject is not None:
+        try:
+            system = tomllib.loads(pyproject).get("build-system")
+        except tomllib.TOMLDecodeError:
+            system = None
+        if isinstance(system, dict):
+            declared = _lines(system.get("requires"))
+    out += declared if declared is not None else LEGACY_BUILD_REQUIRES
+    setup_cfg = read("setup.cfg")
+    if setup_cfg is not None:
+        parser = configparser.RawConfigParser(strict=False)
+        try:
+            parser.read_string(setup_cfg)
+            out += _lines(parser.get("options", "setup_requires", fallback="")) or []
+        except configparser.Error:
+            pass
+    setup_py = read("setup.py")
+    if setup_py is not None:
+        try:
+            syntax = ast.parse(setup_py)
+        except (SyntaxError, ValueError, RecursionError):
+            syntax = None
+        call = _setup_call(syntax) if syntax is not None else None
+        if call is not None:
+            keywords = {k.arg: k.value for k in call.keywords if k.arg is not None}
+            if "setup_requires" in keywords:
+                value = _literal(keywords["setup_requires"], _module_literals(syntax))  # type: ignore[arg-type]
+                out += _lines(value) or []
+    return tuple(dict.fromkeys(r.strip() for r in out if r.strip()))
+
+
 def _join(notes: tuple[str, ...]) -> str | None:
     return "; ".join(dict.fromkeys(notes)) or None
 
