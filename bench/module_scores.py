@@ -29,7 +29,7 @@ from packaging.version import InvalidVersion, Version
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mphunter_gate.errors import GateError  # noqa: E402
+from mphunter_gate.errors import ArchiveError, GateError  # noqa: E402
 from mphunter_gate.fetch.choose import installer_file  # noqa: E402
 from mphunter_gate.fetch.index import Index, default_cache_dir  # noqa: E402
 from mphunter_gate.gate import GateOptions, Judge, _artifact_scripts, collect  # noqa: E402
@@ -51,7 +51,7 @@ def ranked_names() -> list[str]:
 
 
 def held_out(index: Index) -> set[str]:
-    deps, bad, _, _ = collect(BENCH)
+    deps, _, _, _ = collect(BENCH)
     dists, _ = resolve(deps, index)
     return {canonicalize_name(d.name) for d in dists} | {
         canonicalize_name(d.requirement.split(";")[0].split("[")[0].split("=")[0].split(">")[0])
@@ -76,6 +76,7 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=600)
     ap.add_argument("--random", type=int, default=200)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--resume", action="store_true", help="append, skipping names in --out")
     args = ap.parse_args()
     index = Index("https://pypi.org/simple", cache_dir=default_cache_dir())
     excluded = held_out(index)
@@ -85,8 +86,13 @@ def main() -> None:
     sample = top + random.Random(args.seed).sample(rest, args.random)
     judge = Judge(GateOptions())
     target = Target.create()
-    with args.out.open("w") as out:
+    done = set()
+    if args.resume and args.out.exists():
+        done = {json.loads(line)["name"] for line in args.out.read_text().splitlines() if line}
+    with args.out.open("a" if args.resume else "w") as out:
         for i, name in enumerate(sample):
+            if name in done:
+                continue
             row: dict[str, object] = {"name": name, "sample": "top" if i < len(top) else "random"}
             try:
                 files = index.project_files(name)
@@ -94,7 +100,8 @@ def main() -> None:
                 from mphunter_gate.resolve import _file_version
 
                 release = [
-                    f for f in files
+                    f
+                    for f in files
                     if version and str(_file_version(f, canonicalize_name(name))) == version
                 ]
                 pick = installer_file(release, target)
@@ -103,20 +110,32 @@ def main() -> None:
                 data = index.fetch(pick)
                 import hashlib
 
-                art = Artifact(name, version or "", pick.filename,
-                               hashlib.sha256(data).hexdigest(), pick.kind, data)
+                art = Artifact(
+                    name,
+                    version or "",
+                    pick.filename,
+                    hashlib.sha256(data).hexdigest(),
+                    pick.kind,
+                    data,
+                )
                 judged = judge.analyse(_artifact_scripts(art, "all_files"))
                 by_path = {s.path: s.score for s in judged.scores}
                 row.update(
                     version=version,
                     file=pick.filename,
                     scripts=[
-                        [a.path, a.kind.value, a.stage.value if a.stage else None,
-                         by_path.get(a.path), a.truncated, a.parse.value]
+                        [
+                            a.path,
+                            a.kind.value,
+                            a.stage.value if a.stage else None,
+                            by_path.get(a.path),
+                            a.truncated,
+                            a.parse.value,
+                        ]
                         for a in judged.analyses
                     ],
                 )
-            except (GateError, InvalidVersion, ValueError, OSError) as exc:
+            except (GateError, ArchiveError, InvalidVersion, ValueError, OSError) as exc:
                 row["error"] = str(exc)[:300]
             out.write(json.dumps(row) + "\n")
             out.flush()

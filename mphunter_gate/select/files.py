@@ -57,7 +57,7 @@ SELECTION_VERSION = 3
 #: Top-level folders that are not the package's importable code (still read, at `call`).
 _SKIP_DIRS = {"test", "tests", "testing", "docs", "doc", "examples", "example", "benchmarks"}
 #: Data files read as code per package; more is refused rather than half read.
-MAX_DATA_CODE = 64
+MAX_DATA_CODE = 256
 #: Compiled code without its source: importable, and not readable statically.
 _COMPILED = (".pyc", ".pyo")
 
@@ -391,6 +391,19 @@ def _installed(p: _Picker, name: str, roots: list[str]) -> bool:
     return False
 
 
+def _is_code(text: str) -> bool:
+    """Whether text is Python that does something when run (a call or an import).
+
+    Unwrapped blobs (base64, zlib) are read whatever they hold; plain text is read
+    as code only when it is, since a module with an `eval` somewhere that names a
+    hundred templates is common in large packages and none of them is code.
+    """
+    tree = parse(text)
+    return tree is not None and any(
+        isinstance(n, ast.Call | ast.Import | ast.ImportFrom) for n in ast.walk(tree)
+    )
+
+
 def _config_values(raw: bytes) -> tuple[str, str] | None:
     """An INI file's values as configparser hands them to code (each line stripped),
     one after another: the code an `exec(config[...][...])` would run. None when it
@@ -406,7 +419,7 @@ def _config_values(raw: bytes) -> tuple[str, str] | None:
         value
         for section in parser.sections()
         for value in parser[section].values()
-        if value is not None
+        if value is not None and _is_code(value)  # `exec` of "MIT" or "1.0" runs nothing
     ]
     return "\n\n".join(values), "config-values"
 
@@ -451,6 +464,8 @@ def _data_code(p: _Picker) -> None:
             as_text = as_text or data_code.as_code(raw)
             if as_text is None:
                 continue  # data (a pickle of plain values, an image): no code in it
+            if as_text[1] in ("plain", "config-values") and not _is_code(as_text[0]):
+                continue  # text `exec` would reject, or that calls nothing: a README, a table
             found += 1
             if found > MAX_DATA_CODE:
                 raise ArchiveError(f"over {MAX_DATA_CODE} data files are read by code that execs")
