@@ -193,11 +193,16 @@ class Judge:
             )
         )
         fresh_iter = iter(fresh)
+        from mphunter_gate.model.behaviour import categories_of
+
+        def important(api: str) -> bool:
+            return bool(categories_of(api))
+
         analyses: list[ScriptAnalysis] = []
         scores: list[ScriptScore] = []
         for key, hit in zip(keys, known, strict=True):
             if hit is None:
-                a = compact(next(fresh_iter))
+                a = compact(next(fresh_iter), important)
                 s = next(new_scores) if a.parse is not ParseMode.FAILED else None
                 self._memo.put(key, a, s)
             else:

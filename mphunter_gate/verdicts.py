@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -123,20 +124,26 @@ class VerdictCache:
             log.warning("cannot write verdict cache entry %s: %s", path, exc)
 
 
-#: Distinct call sites kept of a scored analysis. Reports show at most a hundred per
-#: file; a verdict needs none (it reads the scores). The full sequences (up to 20,000
-#: calls each) of every file of a large package held the whole run's peak memory.
-MAX_KEPT_CALLS = 500
+#: Distinct call sites kept of a scored analysis, in first-seen order, and as many again
+#: of those `compact`'s caller marks important (behaviour-category APIs). Reports show
+#: at most a hundred per file and a verdict needs none (it reads the scores); the full
+#: sequences (up to 20,000 calls each) of every file of a large package, kept to the
+#: report, held the whole run's peak memory.
+MAX_KEPT_CALLS = 100
 
 
-def compact(a: ScriptAnalysis) -> ScriptAnalysis:
-    """`a` with its sequences folded into one of its first distinct call sites, once
-    the model has scored it: what reports read (`calls`) survives, the rest is gone."""
+def compact(a: ScriptAnalysis, important: Callable[[str], bool] | None = None) -> ScriptAnalysis:
+    """`a` with its sequences folded into one of its first distinct call sites (plus
+    important ones met later), once the model has scored it: what reports read
+    (`calls`) survives, the rest is gone."""
     calls = a.calls
     total = sum(len(s) for s in a.sequences)
     if len(a.sequences) <= 1 and len(calls) == total <= MAX_KEPT_CALLS:
         return a
-    return dataclasses.replace(a, sequences=(calls[:MAX_KEPT_CALLS],))
+    kept = list(calls[:MAX_KEPT_CALLS])
+    if important is not None:
+        kept += [c for c in calls[MAX_KEPT_CALLS:] if important(c.api)][:MAX_KEPT_CALLS]
+    return dataclasses.replace(a, sequences=(tuple(kept),))
 
 
 def _repath(a: ScriptAnalysis, path: str) -> ScriptAnalysis:

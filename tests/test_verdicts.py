@@ -89,3 +89,13 @@ def test_file_memo_repaths_a_byte_identical_file() -> None:
     assert a.path == s.path == "other-1.0/setup.py"  # type: ignore[union-attr]
     assert [c.file for c in a.calls] == ["other-1.0/setup.py", "x"]  # other files stay
     assert a.decoded[0].file == a.indicators[0].file == "other-1.0/setup.py"
+
+
+def test_compact_keeps_important_calls_met_late() -> None:
+    from mphunter_gate.verdicts import MAX_KEPT_CALLS, compact
+
+    plain = tuple(ApiCall(f"m.f{i}", "x.py", i) for i in range(MAX_KEPT_CALLS + 50))
+    late = ApiCall("os.system", "x.py", 9999)
+    a = ScriptAnalysis("x.py", ScriptKind.MODULE, ParseMode.AST, ((*plain, late),))
+    kept = compact(a, important=lambda api: api == "os.system").calls
+    assert kept == (*plain[:MAX_KEPT_CALLS], late)

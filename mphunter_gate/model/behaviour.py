@@ -101,6 +101,12 @@ def _categorise(rules: Rules, api: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=65536)
+def categories_of(api: str) -> tuple[str, ...]:
+    """The behaviour categories (packaged rules) one API falls in; () for plain code."""
+    return _categorise(load_rules(), api)
+
+
 def parse_rules(text: str) -> Rules:
     """Rules from the TOML text; raises ValueError on a malformed file."""
     doc = tomllib.loads(text)
