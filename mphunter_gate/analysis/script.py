@@ -251,6 +251,11 @@ def analyse(
         decoded=found,
         error=result.error,
         indicators=indicators.find(text, script.path, found),
-        truncated=result.truncated or opts.budget.emergency or opts.budget.eval_cut,
+        truncated=(
+            result.truncated
+            or opts.budget.emergency
+            or opts.budget.eval_cut
+            or len(text) > limits.MAX_TEXT_CHARS  # analyse_text read only a prefix
+        ),
         stage=script.stage,
     )

@@ -133,3 +133,11 @@ def test_integer_arithmetic_evaluated_again_and_again_is_charged() -> None:
     a = run(src)
     assert a.truncated
     assert not run(src.replace("200000", "2")).truncated
+
+
+def test_text_past_the_size_cap_is_never_a_clean_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mphunter_gate.analysis import limits
+
+    monkeypatch.setattr(limits, "MAX_TEXT_CHARS", 100)
+    a = run("import os\n" + "# padding\n" * 20 + "os.system('id')\n")
+    assert a.truncated
