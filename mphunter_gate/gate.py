@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property, partial
+from functools import cached_property, lru_cache, partial
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -129,28 +131,18 @@ class Judge:
             return self.options.threshold
         return float(self._manifest["threshold"])  # type: ignore[arg-type]
 
-    @property
-    def module_threshold(self) -> float:
-        """The threshold for a module outside what calibration saw (module docstring of
-        `select.files`: deep imports, entry points, call-time code): the manifest's
-        `scoring.module_threshold`, measured on whole benign wheels, never below the
-        main threshold; the main threshold where the manifest has none or the user
-        gave `--threshold`."""
-        if self.options.threshold is not None:
-            return self.options.threshold
-        scoring = self._manifest.get("scoring")
-        value = scoring.get("module_threshold") if isinstance(scoring, dict) else None
-        return max(self.threshold, float(value)) if value is not None else self.threshold
+    def fails(self, analysis: ScriptAnalysis | None, score: ScriptScore) -> bool:
+        """Whether one script's score fails its package.
 
-    def threshold_for(self, analysis: ScriptAnalysis | None) -> float:
-        """Which threshold a script's score is held to, by what it is and when it runs."""
-        if (
-            analysis is not None
-            and analysis.kind is ScriptKind.MODULE
-            and analysis.stage in (Stage.IMPORT, Stage.ENTRY_POINT, Stage.CALL)
-        ):
-            return self.module_threshold
-        return self.threshold
+        Where calibration saw such files (install, startup, top-level `__init__.py`)
+        the threshold decides. Deeper modules, entry points and call-time code must
+        also fire a payload behaviour (`data/module_evidence.toml`, which says why).
+        """
+        if score.score < self.threshold:
+            return False
+        if analysis is None or not _beyond_calibration(analysis):
+            return True
+        return not module_evidence().isdisjoint(score.behaviours)
 
     @property
     def model_version(self) -> str:
@@ -231,13 +223,15 @@ class Judge:
         failed = [a for a in analyses if a.parse is ParseMode.FAILED]
         cut = [a for a in analyses if a.truncated]
         by_path = {a.path: a for a in analyses}
-        limit = {s.path: self.threshold_for(by_path.get(s.path)) for s in scores}
-        over = [s for s in scores if s.score >= limit[s.path]]
+        over = [s for s in scores if self.fails(by_path.get(s.path), s)]
         top = max(over or scores, key=lambda s: s.score) if scores else None
         if top is not None and over:
             verdict = Verdict.FAIL
-            which = "module threshold" if limit[top.path] != self.threshold else "threshold"
-            reason = f"{top.path} scores {top.score:.3f} >= {which} {limit[top.path]:.3f}"
+            reason = f"{top.path} scores {top.score:.3f} >= threshold {self.threshold:.3f}"
+            analysis = by_path.get(top.path)
+            if analysis is not None and _beyond_calibration(analysis):
+                shown = sorted(module_evidence().intersection(top.behaviours))
+                reason += f" and does what payloads do ({', '.join(shown)})"
         elif failed:
             verdict = Verdict.UNSCANNED
             reason = f"analysis failed: {failed[0].path}: {failed[0].error}"
@@ -261,6 +255,28 @@ class Judge:
             analyses=analyses,
             scores=scores,
         )
+
+
+def _beyond_calibration(analysis: ScriptAnalysis) -> bool:
+    """A module deeper than calibration read: imported below the top level, an entry
+    point, or call-time code (setup.py's own helpers stay at `install`)."""
+    return analysis.kind is ScriptKind.MODULE and analysis.stage in (
+        Stage.IMPORT,
+        Stage.ENTRY_POINT,
+        Stage.CALL,
+    )
+
+
+@lru_cache(maxsize=1)
+def module_evidence() -> frozenset[str]:
+    """The behaviours a module beyond calibration must fire to fail (reviewed data)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+
+    text = resources.files("mphunter_gate.data").joinpath("module_evidence.toml").read_text()
+    return frozenset(str(b) for b in tomllib.loads(text)["behaviours"])
 
 
 def _unscanned(

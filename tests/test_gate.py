@@ -27,52 +27,56 @@ def test_declared_name_and_pin_of_an_unscanned_dependency(
     assert _declared(text) == expected
 
 
-def _judge(tmp_path, module_threshold: float | None, threshold: float | None = None):
+def _judge(tmp_path):
     import json
 
     from mphunter_gate.gate import GateOptions, Judge
 
-    scoring = {} if module_threshold is None else {"module_threshold": module_threshold}
-    (tmp_path / "manifest.json").write_text(
-        json.dumps({"threshold": 0.9, "model_version": "t", "scoring": scoring})
-    )
-    return Judge(GateOptions(threshold=threshold), tmp_path)
+    (tmp_path / "manifest.json").write_text(json.dumps({"threshold": 0.9, "model_version": "t"}))
+    return Judge(GateOptions(), tmp_path)
 
 
-def _judged(kind, stage, score: float):
+def _judged(kind, stage, score: float, behaviours: tuple[str, ...]):
     from mphunter_gate.types import ParseMode, ScriptAnalysis, ScriptScore
     from mphunter_gate.verdicts import Judged
 
     a = ScriptAnalysis("pkg/x.py", kind, ParseMode.AST, (), stage=stage)
-    return Judged(None, (a,), (ScriptScore("pkg/x.py", score, 0.0, 0.0, 2.0, None),))
+    s = ScriptScore("pkg/x.py", score, 0.0, 0.0, 2.0, None, behaviours=behaviours)
+    return Judged(None, (a,), (s,))
 
 
 @pytest.mark.parametrize(
-    ("kind", "stage", "verdict"),
+    ("kind", "stage", "behaviours", "verdict"),
     [
-        ("module", "call", "pass"),
-        ("module", "entry-point", "pass"),
-        ("module", "import", "pass"),
-        ("module", "install", "fail"),  # setup.py's helpers: what calibration saw
-        ("__init__.py", "import", "fail"),
-        ("setup.py", "install", "fail"),
-        (".pth", "startup", "fail"),
+        ("module", "call", ("crypto",), "pass"),  # a high score alone, beyond calibration
+        ("module", "entry-point", ("network", "process", "network+process"), "pass"),
+        ("module", "import", ("decode", "dynamic_code", "decode+dynamic_code"), "fail"),
+        ("module", "call", ("str:download_execute",), "fail"),
+        ("module", "install", ("crypto",), "fail"),  # setup.py's helpers: calibrated
+        ("__init__.py", "import", ("crypto",), "fail"),
+        ("setup.py", "install", (), "fail"),
+        (".pth", "startup", (), "fail"),
     ],
 )
-def test_modules_calibration_never_saw_are_held_to_the_module_threshold(
-    tmp_path, kind: str, stage: str, verdict: str
+def test_modules_beyond_calibration_fail_only_with_payload_behaviour(
+    tmp_path, kind: str, stage: str, behaviours: tuple[str, ...], verdict: str
 ) -> None:
     from mphunter_gate.types import Finding, ScriptKind, Stage, Verdict
 
-    judge = _judge(tmp_path, 0.97)
     base = Finding("pkg", "1", "pkg.whl", Verdict.PASS, None, "")
-    found = judge.verdict(_judged(ScriptKind(kind), Stage(stage), 0.95), base)
+    judged = _judged(ScriptKind(kind), Stage(stage), 0.95, behaviours)
+    found = _judge(tmp_path).verdict(judged, base)
     assert found.verdict.value == verdict, found.reason
+    below = _judge(tmp_path).verdict(_judged(ScriptKind(kind), Stage(stage), 0.5, behaviours), base)
+    assert below.verdict is Verdict.PASS
 
 
-def test_the_module_threshold_is_never_below_the_threshold_and_yields_to_the_flag(
-    tmp_path,
-) -> None:
-    assert _judge(tmp_path, 0.5).module_threshold == 0.9
-    assert _judge(tmp_path, None).module_threshold == 0.9
-    assert _judge(tmp_path, 0.97, threshold=0.6).module_threshold == 0.6
+def test_the_module_evidence_names_real_behaviours() -> None:
+    """Every name in data/module_evidence.toml is one the scorer can fire."""
+    from mphunter_gate.analysis.indicators import names as indicator_names
+    from mphunter_gate.gate import module_evidence
+    from mphunter_gate.model.behaviour import load_rules
+
+    rules = load_rules()
+    known = {f"{a}+{b}" for a, b in rules.pairs} | {f"str:{n}" for n in indicator_names()}
+    assert module_evidence() <= known

@@ -40,12 +40,16 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
 
 from mphunter_gate.analysis.indicators import names as indicator_names
 from mphunter_gate.types import ApiCall, ParseMode, ScriptAnalysis, ScriptKind
