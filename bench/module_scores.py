@@ -1,4 +1,4 @@
-"""Scores of every file of benign wheels, by stage: the data behind `module_threshold`.
+"""Scores of every file of benign wheels, by stage: the data behind `data/module_evidence.toml`.
 
 Usage: python bench/module_scores.py --out FILE [--top 600] [--random 200] [--seed 7]
 

@@ -24,11 +24,14 @@ from mphunter_gate.report.explain import (
     sensitive_prefixes,
     summary_counts,
 )
-from mphunter_gate.types import Finding, Report, ScriptAnalysis, ScriptScore
+from mphunter_gate.types import Finding, ParseMode, Report, ScriptAnalysis, ScriptScore
 
 SCHEMA_VERSION = 1
 #: Call sites listed per file, most suspicious first.
 MAX_EVIDENCE_PER_FILE = 100
+#: Files per package whose call sites are listed, riskiest first (plus any file with
+#: a decoded payload, an indicator or a cut analysis).
+MAX_DETAILED_FILES = 20
 
 
 def _evidence(analysis: ScriptAnalysis) -> tuple[list[dict[str, Any]], bool]:
@@ -43,8 +46,11 @@ def _evidence(analysis: ScriptAnalysis) -> tuple[list[dict[str, Any]], bool]:
     return items, len(calls) > MAX_EVIDENCE_PER_FILE
 
 
-def _file(path: str, analysis: ScriptAnalysis | None, score: ScriptScore | None) -> dict[str, Any]:
-    evidence, truncated = _evidence(analysis) if analysis is not None else ([], False)
+def _file(
+    path: str, analysis: ScriptAnalysis | None, score: ScriptScore | None, detailed: bool
+) -> dict[str, Any]:
+    show = analysis if detailed else None
+    evidence, truncated = _evidence(show) if show is not None else ([], False)
     return {
         "path": path,
         "kind": analysis.kind.value if analysis is not None else None,
@@ -67,6 +73,9 @@ def _file(path: str, analysis: ScriptAnalysis | None, score: ScriptScore | None)
         ),
         "evidence": evidence,
         "evidence_truncated": truncated,
+        # A package holds thousands of files: call sites are listed for its riskiest
+        # files and for any with a decoded payload, an indicator, or a cut analysis.
+        "evidence_omitted": analysis is not None and not detailed,
         "indicators": (
             [
                 {"name": i.name, "file": i.file, "line": i.line, "excerpt": i.excerpt}
@@ -79,12 +88,23 @@ def _file(path: str, analysis: ScriptAnalysis | None, score: ScriptScore | None)
 
 
 def _files(
-    analyses_of: tuple[ScriptAnalysis, ...], scores_of: tuple[ScriptScore, ...]
+    analyses_of: tuple[ScriptAnalysis, ...],
+    scores_of: tuple[ScriptScore, ...],
+    riskiest: int = MAX_DETAILED_FILES,
 ) -> list[dict[str, Any]]:
+    """Every analysed file; call-site evidence for the `riskiest` and the notable."""
     analyses = {a.path: a for a in analyses_of}
     scores = {s.path: s for s in scores_of}
     paths = list(dict.fromkeys([*analyses, *scores]))
-    return [_file(p, analyses.get(p), scores.get(p)) for p in paths]
+    top = set(sorted(paths, key=lambda p: -(scores[p].score if p in scores else 0.0))[:riskiest])
+    rows = []
+    for p in paths:
+        a = analyses.get(p)
+        notable = a is not None and bool(
+            a.decoded or a.indicators or a.truncated or a.parse is ParseMode.FAILED
+        )
+        rows.append(_file(p, a, scores.get(p), p in top or notable))
+    return rows
 
 
 def result_of(finding: Finding) -> dict[str, Any]:
@@ -116,7 +136,7 @@ def result_of(finding: Finding) -> dict[str, Any]:
                 "score": j.score,
                 "reason": j.reason,
                 "index_hash": j.index_hash,
-                "files": _files(j.analyses, j.scores),
+                "files": _files(j.analyses, j.scores, riskiest=0),
             }
             for j in finding.files
         ],

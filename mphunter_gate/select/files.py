@@ -330,7 +330,7 @@ def _top_level(p: _Picker, roots: list[str]) -> list[tuple[str, ScriptKind]]:
                 continue
             parts = rest.split("/")
             if len(parts) == 2 and parts[1] == "__init__.py":
-                if parts[0] in _SKIP_DIRS or not parts[0].isidentifier():
+                if parts[0].lower() in _SKIP_DIRS or not parts[0].isidentifier():
                     continue
                 p.refuse_link(n)
                 out.append((n, ScriptKind.INIT))
@@ -379,7 +379,7 @@ def _installed(p: _Picker, name: str, roots: list[str]) -> bool:
         parts = name[len(prefix) :].split("/")
         if len(parts) == 1:
             return True  # a root-level module: perhaps a py_module the build installs
-        if parts[0] in _SKIP_DIRS or not parts[0].isidentifier():
+        if parts[0].lower() in _SKIP_DIRS or not parts[0].isidentifier():
             continue
         if p.package_roots.get(prefix + parts[0]) is None:
             top = prefix + parts[0] + "/"

@@ -97,3 +97,22 @@ def test_string_indicators_are_in_the_explanation() -> None:
     (row,) = doc["results"]
     assert row["explanation"]["indicators"][0]["name"] == "download_execute"
     assert row["files"][0]["indicators"][0]["line"] == 11
+
+
+def test_call_sites_are_listed_for_the_riskiest_files_only() -> None:
+    from mphunter_gate.report.json import MAX_DETAILED_FILES
+    from mphunter_gate.types import ScriptScore
+
+    n = MAX_DETAILED_FILES + 3
+    analyses = tuple(
+        ScriptAnalysis(
+            f"m{i}.py", ScriptKind.MODULE, ParseMode.AST, ((ApiCall("os.getpid", f"m{i}.py", 1),),)
+        )
+        for i in range(n)
+    )
+    scores = tuple(ScriptScore(f"m{i}.py", i / n, 0.0, 0.0, 2.0, None) for i in range(n))
+    f = Finding("big", "1", "r.txt", Verdict.PASS, 0.1, "ok", analyses=analyses, scores=scores)
+    rows = {r["path"]: r for r in _doc(make_report(f))["results"][0]["files"]}
+    assert len(rows) == n  # every file has its row
+    assert rows["m0.py"]["evidence_omitted"] and rows["m0.py"]["evidence"] == []
+    assert not rows[f"m{n - 1}.py"]["evidence_omitted"] and rows[f"m{n - 1}.py"]["evidence"]
