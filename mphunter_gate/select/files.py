@@ -450,7 +450,9 @@ def _data_code(p: _Picker) -> None:
             if data in p.picked or data in p.decoded:
                 continue
             raw = p.tree.read(data)
-            if data_code.is_marshalled_code(raw):
+            as_text = _config_values(raw) if data.endswith((".cfg", ".ini")) else None
+            as_text = as_text or data_code.as_code(raw)
+            if as_text is None and data_code.is_marshalled_code(raw):  # (text is never that)
                 raise ArchiveError(
                     f"{data} is compiled (marshal'd) code that {name} can execute; "
                     "it cannot be read statically"
@@ -460,8 +462,6 @@ def _data_code(p: _Picker) -> None:
                 raise ArchiveError(
                     f"{data} is a pickle that calls {danger[0]} when {name} loads it"
                 )
-            as_text = _config_values(raw) if data.endswith((".cfg", ".ini")) else None
-            as_text = as_text or data_code.as_code(raw)
             if as_text is None:
                 continue  # data (a pickle of plain values, an image): no code in it
             if as_text[1] in ("plain", "config-values") and not _is_code(as_text[0]):
