@@ -251,6 +251,22 @@ class _Picker:
                             break
 
 
+def _runs_instead_of_source(p: _Picker, name: str) -> bool:
+    """Whether Python would run this `.pyc` rather than a source the gate reads.
+
+    Beside its package (not in `__pycache__`) a `.pyc` is imported when no `.py` of
+    the same name is there. In `__pycache__` it is used only while it matches its
+    source: a timestamp or checked-hash pyc (PEP 552) goes stale the moment pip
+    writes the source with a new mtime, and pip compiles its own; an *unchecked*
+    hash-based pyc (flags 0b01) is run without looking at the source at all.
+    """
+    folder, base = posixpath.split(name)
+    if posixpath.basename(folder) != "__pycache__":
+        return posixpath.join(folder, base.split(".")[0] + ".py") not in p.files
+    header = p.tree.read(name)[:8]
+    return len(header) == 8 and int.from_bytes(header[4:8], "little") == 0b01
+
+
 def _backend_files(p: _Picker) -> list[tuple[str, str]]:
     """In-tree build backends: `backend-path` in pyproject.toml runs at build time.
 
@@ -505,12 +521,13 @@ def select(tree: Tree, mode: str = "all_files") -> tuple[Script, ...]:
 
 def _select_all(p: _Picker, setup: str) -> None:
     roots = _import_roots(p)
-    compiled = [n for n in p.names if n.endswith(_COMPILED)] if not p.root else []
-    if compiled:  # a wheel: pip installs these as they are
-        raise ArchiveError(
-            f"{compiled[0]} is compiled Python in the wheel; it can run in place of its "
-            "source and cannot be read statically"
-        )
+    if not p.root:  # a wheel: pip installs its compiled files as they are
+        for n in p.names:
+            if n.endswith(_COMPILED) and _runs_instead_of_source(p, n):
+                raise ArchiveError(
+                    f"{n} is compiled Python in the wheel that can run in place of its "
+                    "source; it cannot be read statically"
+                )
     # install: setup.py and backends, then what they import
     backends = _backend_files(p)
     for f, _ in backends:

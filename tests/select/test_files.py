@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -468,10 +469,30 @@ def test_marshalled_code_handed_to_exec_cannot_pass(tmp_path: Path) -> None:
         selection.select(tree)
 
 
-def test_compiled_python_in_a_wheel_cannot_pass(tmp_path: Path) -> None:
-    path = make_wheel(tmp_path, "demo", "1.0", {"demo/__init__.py": "", "demo/_x.pyc": "\0"})
-    with pytest.raises(ArchiveError, match="compiled"):
-        selection.select(open_tree(path.read_bytes(), path.name))
+@pytest.mark.parametrize(
+    ("name", "flags", "refused"),
+    [
+        ("demo/_x.pyc", 0, True),  # sourceless: imported as it is
+        ("demo/__pycache__/__init__.cpython-311.pyc", 0b01, True),  # unchecked hash
+        ("demo/__pycache__/__init__.cpython-311.pyc", 0b11, False),  # checked against source
+        ("demo/__pycache__/__init__.cpython-311.opt-1.pyc", 0, False),  # timestamp: goes stale
+    ],
+)
+def test_compiled_python_in_a_wheel_cannot_pass_where_it_runs_instead_of_source(
+    tmp_path: Path, name: str, flags: int, refused: bool
+) -> None:
+    import struct
+
+    pyc = b"\xa7\r\r\n" + struct.pack("<I", flags) + b"\0" * 8 + b"\xe3"  # header only
+    path = make_wheel(tmp_path, "demo", "1.0", {"demo/__init__.py": ""})
+    with zipfile.ZipFile(path, "a") as zf:
+        zf.writestr(name, pyc)
+    tree = open_tree(path.read_bytes(), path.name)
+    if refused:
+        with pytest.raises(ArchiveError, match="compiled"):
+            selection.select(tree)
+    else:
+        assert "demo/__init__.py" in _stages(tree)
 
 
 def test_a_py_file_setup_py_execs_is_read_though_nothing_installs_it(tmp_path: Path) -> None:
