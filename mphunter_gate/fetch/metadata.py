@@ -399,14 +399,20 @@ def wheel_metadata_from_bytes(data: bytes, filename: str) -> bytes:
 # -- sdists --------------------------------------------------------------------
 
 
-def metadata_from_sdist(data: bytes, filename: str) -> Metadata:
-    """Dependencies declared statically in an sdist, or an explicit "unresolved"."""
+def _sdist_reader(data: bytes, filename: str) -> Callable[[str], str | None]:
+    """How to read one file of an sdist's top folder by its base name (None: absent)."""
     tree = archive.open_tree(data, filename)
     top = _top_level(tree.names())
 
     def read(name: str) -> str | None:
         return archive.decode(tree.read(top[name])) if name in top else None
 
+    return read
+
+
+def metadata_from_sdist(data: bytes, filename: str) -> Metadata:
+    """Dependencies declared statically in an sdist, or an explicit "unresolved"."""
+    read = _sdist_reader(data, filename)
     pkg_info = read("PKG-INFO")
     requires_python = None
     if pkg_info is not None:
@@ -442,12 +448,7 @@ def build_requirements(data: bytes, filename: str) -> tuple[str, ...]:
     """The packages a build of this sdist installs first, read statically: pyproject's
     `[build-system] requires` (pip's default when absent) and the literal
     `setup_requires` of setup.py / setup.cfg (setuptools fetches those itself)."""
-    tree = archive.open_tree(data, filename)
-    top = _top_level(tree.names())
-
-    def read(name: str) -> str | None:
-        return archive.decode(tree.read(top[name])) if name in top else None
-
+    read = _sdist_reader(data, filename)
     out: list[str] = []
     pyproject = read("pyproject.toml")
     declared = None
@@ -470,14 +471,14 @@ def build_requirements(data: bytes, filename: str) -> tuple[str, ...]:
     setup_py = read("setup.py")
     if setup_py is not None:
         try:
-            syntax = ast.parse(setup_py)
+            syntax: ast.Module | None = ast.parse(setup_py)
         except (SyntaxError, ValueError, RecursionError):
             syntax = None
         call = _setup_call(syntax) if syntax is not None else None
-        if call is not None:
+        if syntax is not None and call is not None:
             keywords = {k.arg: k.value for k in call.keywords if k.arg is not None}
             if "setup_requires" in keywords:
-                value = _literal(keywords["setup_requires"], _module_literals(syntax))  # type: ignore[arg-type]
+                value = _literal(keywords["setup_requires"], _module_literals(syntax))
                 out += _lines(value) or []
     return tuple(dict.fromkeys(r.strip() for r in out if r.strip()))
 

@@ -561,25 +561,21 @@ def test_no_metadata_at_all_is_unresolved() -> None:
     assert not meta.complete and meta.notes == (DYNAMIC_NOTE,)
 
 
-def test_build_requirements_are_read_statically(tmp_path: Path) -> None:
+def test_build_requirements_are_read_statically() -> None:
     from mphunter_gate.fetch.metadata import LEGACY_BUILD_REQUIRES, build_requirements
-    from tests.conftest import make_sdist
 
-    declared = make_sdist(
-        tmp_path,
-        "a",
-        "1.0",
+    declared = build_sdist(
         {
             "pyproject.toml": '[build-system]\nrequires = ["hatchling>=1", "cython"]\n',
             "setup.py": "from setuptools import setup\nsetup(setup_requires=['pbr'])\n",
             "setup.cfg": "[options]\nsetup_requires =\n    cffi>=1\n",
-        },
+        }
     )
-    assert build_requirements(declared.read_bytes(), declared.name) == (
+    assert build_requirements(declared, "demo-1.0.tar.gz") == (
         "hatchling>=1",
         "cython",
         "cffi>=1",
         "pbr",
     )
-    legacy = make_sdist(tmp_path, "b", "1.0", {"setup.py": "from setuptools import setup\n"})
-    assert build_requirements(legacy.read_bytes(), legacy.name) == LEGACY_BUILD_REQUIRES
+    legacy = build_sdist({"setup.py": "from setuptools import setup\n"})
+    assert build_requirements(legacy, "demo-1.0.tar.gz") == LEGACY_BUILD_REQUIRES
