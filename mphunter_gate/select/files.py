@@ -34,6 +34,7 @@ import re
 import sys
 from collections import deque
 from collections.abc import Iterable
+from functools import cached_property
 
 from mphunter_gate.errors import ArchiveError
 from mphunter_gate.fetch.archive import Tree, decode
@@ -136,7 +137,6 @@ class _Picker:
         self.links = set(tree.links())
         self.picked: dict[str, tuple[ScriptKind, Stage]] = {}
         self.decoded: dict[str, tuple[str, str]] = {}  # data file -> (text, how decoded)
-        self.package_roots: dict[str, bool] = {}  # top folder -> holds a package (memo)
         self._texts: dict[str, str] = {}
         self._setup_tree: ast.Module | None = None
         self._pyproject: dict[str, object] | None = None
@@ -164,6 +164,18 @@ class _Picker:
             except (tomllib.TOMLDecodeError, ArchiveError):
                 self._pyproject = {}
         return self._pyproject
+
+    @cached_property
+    def package_folders(self) -> frozenset[str]:
+        """Every folder that holds an `__init__.py` at any depth below it."""
+        out: set[str] = set()
+        for n in self.names:
+            if n.endswith("/__init__.py"):
+                folder = posixpath.dirname(n)
+                while folder and folder not in out:
+                    out.add(folder)
+                    folder = posixpath.dirname(folder)
+        return frozenset(out)
 
     def refuse_link(self, name: str) -> None:
         """A link where a file that runs belongs: not followed, so not scannable."""
@@ -397,12 +409,7 @@ def _installed(p: _Picker, name: str, roots: list[str]) -> bool:
             return True  # a root-level module: perhaps a py_module the build installs
         if parts[0].lower() in _SKIP_DIRS or not parts[0].isidentifier():
             continue
-        if p.package_roots.get(prefix + parts[0]) is None:
-            top = prefix + parts[0] + "/"
-            p.package_roots[prefix + parts[0]] = any(
-                f.startswith(top) and f.endswith("/__init__.py") for f in p.names
-            )
-        if p.package_roots[prefix + parts[0]]:
+        if prefix + parts[0] in p.package_folders:
             return True
     return False
 
