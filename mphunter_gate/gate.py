@@ -45,6 +45,11 @@ from mphunter_gate.types import (
 )
 from mphunter_gate.verdicts import FileMemo, Judged, VerdictCache, compact
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
 if TYPE_CHECKING:
     from mphunter_gate.fetch.choose import Pick
     from mphunter_gate.fetch.index import Index
@@ -270,11 +275,6 @@ def _beyond_calibration(analysis: ScriptAnalysis) -> bool:
 @lru_cache(maxsize=1)
 def module_evidence() -> frozenset[str]:
     """The behaviours a module beyond calibration must fire to fail (reviewed data)."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
-
     text = resources.files("mphunter_gate.data").joinpath("module_evidence.toml").read_text()
     return frozenset(str(b) for b in tomllib.loads(text)["behaviours"])
 
@@ -471,59 +471,57 @@ def check(
     first_platform = options.platforms[0] if options.platforms else None
     findings: list[Finding] = []
     judged_releases: set[tuple[str, str]] = set()
-    # build requirement -> the rows of the releases whose sdist build needs it
-    builders: dict[str, list[Finding]] = {}
-    needed_by: dict[str, list[str]] = {}  # resolved build dependency -> who needs it
+    # A build requirement -> the releases (name==version) whose sdist build needs it:
+    # what the round just judged asks of the next one.
+    requested: dict[str, list[str]] = {}
     work: Sequence[Dependency] = deps
-    bad: list[Unresolvable] = list(unresolvable)
-    requested: dict[str, list[Finding]] = {}
     for round_ in range(MAX_BUILD_ROUNDS + 1):
-        dists, more_bad = resolve(
-            work, index, python_version=first_version, platform=first_platform
-        )
+        dists, bad = resolve(work, index, python_version=first_version, platform=first_platform)
         if round_ == 0:
             findings += [
                 _unscanned(*_declared(u.text), u.origin.file, u.reason, u.origin)
-                for u in (*bad, *more_bad)
+                for u in (*unresolvable, *bad)
             ]
         else:  # pip cannot build without it, so nothing unexamined would be installed
-            findings = [_build_gap(f, more_bad, requested) for f in findings]
+            findings = [_build_gap(f, bad, requested) for f in findings]
+        needed_by: dict[str, list[str]] = {}
+        for req, who in requested.items():
+            needed_by.setdefault(canonicalize_name(_declared(req)[0]), []).extend(who)
         fresh = [d for d in dists if (d.name, d.version) not in judged_releases]
         judged_releases.update((d.name, d.version) for d in fresh)
-        builders = {}
+        asks: dict[str, list[Finding]] = {}
         for finding, needs in _judge_dists(judge, index, options, wanted_targets, fresh, progress):
             if round_:  # a release pip installs only into a build environment
-                who = needed_by.get(finding.name) or ["an sdist build"]
-                who = list(dict.fromkeys(who))
+                who = list(dict.fromkeys(needed_by.get(finding.name) or ["an sdist build"]))
                 note = f"build dependency of {', '.join(who)}"
                 finding = replace(finding, notes=(*finding.notes, note), build_for=tuple(who))
             findings.append(finding)
             if round_ < MAX_BUILD_ROUNDS:
                 for req in needs:
-                    builders.setdefault(req, []).append(finding)
-        if not builders:
+                    asks.setdefault(req, []).append(finding)
+        if not asks:
             break
-        work = []
-        needed_by = {}
-        requested = builders
-        for req, rows in builders.items():
-            origin = next((r.origin for r in rows if r.origin is not None), None)
-            work.append(Dependency(req, origin or Origin("build requirements", 1)))
-            name = canonicalize_name(_declared(req)[0])
-            needed_by.setdefault(name, []).extend(f"{r.name}=={r.version}" for r in rows)
-        bad = []
+        work = [
+            Dependency(
+                req,
+                next((r.origin for r in rows if r.origin), None) or Origin("build requirements", 1),
+            )
+            for req, rows in asks.items()
+        ]
+        requested = {req: [f"{r.name}=={r.version}" for r in rows] for req, rows in asks.items()}
     return _report(judge, findings)
 
 
 def _build_gap(
-    finding: Finding, unresolved: Sequence[Unresolvable], requested: dict[str, list[Finding]]
+    finding: Finding, unresolved: Sequence[Unresolvable], requested: dict[str, list[str]]
 ) -> Finding:
     """`finding` with a note for each of its build requirements that cannot be resolved."""
+    label = f"{finding.name}=={finding.version}"
     notes = [
         f"build requirement {u.text} cannot be resolved ({u.reason}): pip cannot build "
         "this sdist from this index"
         for u in unresolved
-        if finding in requested.get(u.text, ())
+        if label in requested.get(u.text, ())
     ]
     return replace(finding, notes=(*finding.notes, *notes)) if notes else finding
 
