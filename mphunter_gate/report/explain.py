@@ -25,6 +25,7 @@ from mphunter_gate.types import (
     Indicator,
     Report,
     ScriptScore,
+    Stage,
     Verdict,
 )
 
@@ -248,7 +249,12 @@ def covered_files(finding: Finding) -> list[str]:
     return lines
 
 
+def analysis_stage(finding: Finding, path: str) -> Stage | None:
+    """The stage at which a file of the finding runs, if it was analysed."""
+    return next((a.stage for a in finding.analyses if a.path == path), None)
+
+
 def stage_of(finding: Finding, path: str) -> str:
     """` (import stage)` for a file of the finding, or '' when no stage is known."""
-    stage = next((a.stage for a in finding.analyses if a.path == path), None)
+    stage = analysis_stage(finding, path)
     return f" ({stage.value} stage)" if stage is not None else ""

@@ -25,6 +25,7 @@ from mphunter_gate.report.explain import (
     RULE_MALICIOUS,
     RULE_UNSCANNED,
     RULE_VULNERABLE,
+    analysis_stage,
     clean,
     explain,
     fmt_score,
@@ -185,7 +186,7 @@ def _properties(finding: Finding, severity: str) -> dict[str, Any]:
         ]
     ex = explain(finding)
     if ex.worst is not None:
-        stage = next((a.stage for a in finding.analyses if a.path == ex.worst.path), None)
+        stage = analysis_stage(finding, ex.worst.path)
         if stage is not None:
             props["stage"] = stage.value
         props["outlierness"] = ex.worst.outlierness
