@@ -52,6 +52,9 @@ _SINK_RE = re.compile(
     r"|\brunpy\s*\.\s*run_path\b|\b(?:FunctionType|CodeType)\b"
     r"|\b__builtins?__\s*\.\s*(?:exec|eval|compile)\b"
 )
+#: Substrings every `_SINK_RE` match contains: a script without any of them is
+#: ruled out by one fast substring scan each instead of the regex (most are).
+_SINK_WORDS = ("exec", "eval", "compile", "marshal", "ickle", "dill", "runpy", "Type")
 _STRING_RE = re.compile(r"""[rRbBuU]{0,2}(?:"([^"\\\n]*)"|'([^'\\\n]*)')""")
 _CONFIG_RE = re.compile(r"\b(?:configparser|ConfigParser|read_configuration)\b")
 
@@ -108,7 +111,9 @@ def _str(node: ast.expr) -> str | None:
 def has_sink(text: str, tree: ast.Module | None) -> bool:
     """Whether the script can turn data into running code (see `_sink_in_tree`);
     a regex over the text when `ast` rejected it (tree None)."""
-    return _sink_in_tree(tree) if tree is not None else bool(_SINK_RE.search(text))
+    if tree is not None:
+        return _sink_in_tree(tree)
+    return any(w in text for w in _SINK_WORDS) and bool(_SINK_RE.search(text))
 
 
 def _literals(text: str, tree: ast.Module | None) -> set[str]:
@@ -172,11 +177,10 @@ def code_data_files(
     tree: ast.Module | None,
     path: str,
     files: Collection[str],
-    *,
-    python: bool = False,
-) -> list[str]:
-    """The data files (names from `files`, not `.py`) that the script at `path`
-    plausibly reads and executes.
+) -> tuple[list[str], list[str]]:
+    """The files (names from `files`) that the script at `path` plausibly reads
+    and executes: `.py` files (code exec'd from a file nothing imports, e.g. an
+    sdist's `tools/helper.py`) and data files, in that order.
 
     Two signs, both static and cheap: the script has a code sink
     (`has_sink`), and a string literal names the file (`_named`: its
@@ -186,23 +190,20 @@ def code_data_files(
     missed costs the verdict. setup.cfg beside or above the script also
     counts when the script parses config (`configparser`,
     `read_configuration`), since a setup.cfg value is a place to keep code.
-    `python=True` names `.py` files instead (code exec'd from a file that
-    nothing imports, e.g. an sdist's `tools/helper.py`).
     """
     if not has_sink(text, tree):
-        return []
+        return [], []
     literals = _literals(text, tree)
     ancestors = _ancestors(path)  # the script's folder up to the tree's top, sdist folder included
     configs: set[str] = set()
     if _CONFIG_RE.search(text):
         configs = {posixpath.join(a, "setup.cfg") for a in ancestors}
-    out = []
+    code: list[str] = []
+    data: list[str] = []
     for name in sorted(files):
-        if name == path or name.endswith(".py") is not python:
-            continue
-        if name in configs or _named(name, literals, ancestors):
-            out.append(name)
-    return out
+        if name != path and (name in configs or _named(name, literals, ancestors)):
+            (code if name.endswith(".py") else data).append(name)
+    return code, data
 
 
 #: Most bytes one decoding step may produce: a payload is small, a bomb is not.

@@ -421,6 +421,8 @@ def _is_code(text: str) -> bool:
     as code only when it is, since a module with an `eval` somewhere that names a
     hundred templates is common in large packages and none of them is code.
     """
+    if "(" not in text and "import" not in text:
+        return False  # neither a call nor an import can be in it: no parse (JSON data parses)
     tree = parse(text)
     return tree is not None and any(
         isinstance(n, ast.Call | ast.Import | ast.ImportFrom) for n in ast.walk(tree)
@@ -464,9 +466,10 @@ def _data_code(p: _Picker) -> None:
         except ArchiveError:
             continue
         tree = p.setup_tree() if name == p.root + "setup.py" else None
-        for py in data_code.code_data_files(text, tree, name, p.files, python=True):
+        code, datas = data_code.code_data_files(text, tree, name, p.files)
+        for py in code:
             p.add(py, ScriptKind.MODULE, stage)
-        wanted.append((name, kind, stage, data_code.code_data_files(text, tree, name, p.files)))
+        wanted.append((name, kind, stage, datas))
     p.tree.prefetch([d for *_, datas in wanted for d in datas])
     for name, kind, stage, datas in wanted:
         for data in datas:

@@ -46,7 +46,7 @@ def _picked(text: str, path: str = "demo-1.0/demo/loader.py") -> list[str]:
         tree: ast.Module | None = ast.parse(text)
     except SyntaxError:
         tree = None
-    return code_data_files(text, tree, path, FILES)
+    return code_data_files(text, tree, path, FILES)[1]
 
 
 def test_module_that_execs_a_data_file() -> None:
@@ -136,6 +136,20 @@ def test_setup_cfg_counts_when_setup_py_parses_config_and_has_a_sink() -> None:
 def test_python_files_are_never_data() -> None:
     text = "exec(open('helper.py').read())\nexec(open('__init__.py').read())\n"
     assert _picked(text) == []
+
+
+def test_python_files_a_sink_names_are_read_as_code() -> None:
+    text = "exec(open('helper.py').read())\n"
+    files = {"demo-1.0/demo/helper.py", "demo-1.0/demo/helper.txt", "demo-1.0/demo/loader.py"}
+    assert code_data_files(text, None, "demo-1.0/demo/loader.py", files) == (
+        ["demo-1.0/demo/helper.py"],
+        [],
+    )
+
+
+@pytest.mark.parametrize("text", ["x = 1\n", "import re\nre.compile('a')\n"])
+def test_no_sink_no_files(text: str) -> None:
+    assert code_data_files(text, None, "demo-1.0/demo/loader.py", FILES) == ([], [])
 
 
 @pytest.mark.parametrize(
