@@ -43,7 +43,7 @@ from mphunter_gate.types import (
     Unresolvable,
     Verdict,
 )
-from mphunter_gate.verdicts import FileMemo, Judged, VerdictCache, compact
+from mphunter_gate.verdicts import FileKey, FileMemo, Judged, VerdictCache, compact
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -102,7 +102,6 @@ class Judge:
         self.options = options
         self._models_dir = models_dir
         self._detector: Detector | None = None
-        self._memo = FileMemo()
 
     @property
     def detector(self) -> Detector:
@@ -167,6 +166,11 @@ class Judge:
         }
         return VerdictCache(self.options.cache_dir, self.model_version, opts)
 
+    @cached_property
+    def _memo(self) -> FileMemo:
+        """Files judged before, in this run or (with a cache) an earlier one."""
+        return FileMemo(self.cache.files() if self.cache is not None else None)
+
     def analyse(self, scripts: ScriptSet) -> Judged:
         """Analyse and score every script of one package (the expensive part)."""
         from mphunter_gate.analysis import analyse, tokens
@@ -175,7 +179,7 @@ class Judge:
             return Judged(scripts.note, (), ())
         detector = self.detector
         keys = [FileMemo.key(s.text, s.kind, s.stage) for s in scripts.scripts]
-        known = [self._memo.get(k, s.path) for k, s in zip(keys, scripts.scripts, strict=True)]
+        known = self._memo.get_many(keys, [s.path for s in scripts.scripts])
         fresh = [
             analyse(script, graph_mode=self.options.graph_mode, priority=detector.priority)
             for script, hit in zip(scripts.scripts, known, strict=True)
@@ -197,16 +201,18 @@ class Judge:
 
         analyses: list[ScriptAnalysis] = []
         scores: list[ScriptScore] = []
+        learnt: list[tuple[FileKey, ScriptAnalysis, ScriptScore | None]] = []
         for key, hit in zip(keys, known, strict=True):
             if hit is None:
                 a = compact(next(fresh_iter), important)
                 s = next(new_scores) if a.parse is not ParseMode.FAILED else None
-                self._memo.put(key, a, s)
+                learnt.append((key, a, s))
             else:
                 a, s = hit
             analyses.append(a)
             if s is not None:
                 scores.append(s)
+        self._memo.put_many(learnt)
         return Judged(scripts.note, tuple(analyses), tuple(scores))
 
     def judge_tree(self, tree_reader: TreeReader, sha256: str | None, base: Finding) -> Finding:

@@ -15,7 +15,9 @@ import hashlib
 import json
 import logging
 import os
+import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -92,6 +94,10 @@ class VerdictCache:
     def _path(self, sha256: str) -> Path:
         return self.root / self._salt / sha256[:2] / f"{sha256}.json"
 
+    def files(self) -> FileStore:
+        """The per-file store for the same model version and options."""
+        return FileStore(self.root / self._salt / "files.sqlite3")
+
     def get(self, sha256: str) -> Judged | None:
         path = self._path(sha256)
         try:
@@ -162,38 +168,160 @@ def _repath(a: ScriptAnalysis, path: str) -> ScriptAnalysis:
     )
 
 
+FileKey = tuple[str, str, str]
+FileJudgement = tuple[ScriptAnalysis, ScriptScore | None]
+
+
 class FileMemo:
-    """Per-file judgements of one run, by content: a release's wheel and its sdist
-    hold mostly byte-identical files, and so do the releases a run meets twice.
+    """Per-file judgements by content: a release's wheel and its sdist hold mostly
+    byte-identical files, and so do a project's consecutive releases and the
+    typosquats that copy them.
 
     Keyed by the text's sha256, the kind (the model's input) and the stage (which
     the report shows); a hit at another path is re-pathed, so evidence points at
-    the file that was asked about. Bounded, since a batch run can meet millions.
+    the file that was asked about. Held in memory for the run (bounded, since a
+    batch run can meet millions) and, with a `store`, on disk across runs.
     """
 
     MAX_ENTRIES = 50_000
 
-    def __init__(self) -> None:
-        self._memo: dict[tuple[str, str, str], tuple[ScriptAnalysis, ScriptScore | None]] = {}
+    def __init__(self, store: FileStore | None = None) -> None:
+        self._memo: dict[FileKey, FileJudgement] = {}
+        self._store = store
 
     @staticmethod
-    def key(text: str, kind: ScriptKind, stage: Stage | None) -> tuple[str, str, str]:
+    def key(text: str, kind: ScriptKind, stage: Stage | None) -> FileKey:
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         return digest, kind.value, stage.value if stage else ""
 
-    def get(
-        self, key: tuple[str, str, str], path: str
-    ) -> tuple[ScriptAnalysis, ScriptScore | None] | None:
-        hit = self._memo.get(key)
-        if hit is None:
-            return None
-        a, s = hit
-        if a.path == path:
-            return hit
-        return _repath(a, path), dataclasses.replace(s, path=path) if s is not None else None
+    def get_many(self, keys: list[FileKey], paths: list[str]) -> list[FileJudgement | None]:
+        """The judgement for each key, re-pathed to its path; None where unknown."""
+        found: dict[FileKey, FileJudgement] = {k: self._memo[k] for k in keys if k in self._memo}
+        missing = [k for k in dict.fromkeys(keys) if k not in found]
+        if missing and self._store is not None:
+            stored = self._store.get_many(missing)
+            found.update(stored)
+            for k, v in stored.items():
+                self._remember(k, v)
+        out: list[FileJudgement | None] = []
+        for k, path in zip(keys, paths, strict=True):
+            hit = found.get(k)
+            if hit is None or hit[0].path == path:
+                out.append(hit)
+            else:
+                a, sc = hit
+                out.append((_repath(a, path), dataclasses.replace(sc, path=path) if sc else None))
+        return out
 
-    def put(
-        self, key: tuple[str, str, str], analysis: ScriptAnalysis, score: ScriptScore | None
-    ) -> None:
+    def get(self, key: FileKey, path: str) -> FileJudgement | None:
+        return self.get_many([key], [path])[0]
+
+    def put_many(self, items: list[tuple[FileKey, ScriptAnalysis, ScriptScore | None]]) -> None:
+        for k, a, sc in items:
+            self._remember(k, (a, sc))
+        # A cut or failed analysis may be the machine's doing (the emergency time limit
+        # under load): it fails this run closed, but the next run tries again.
+        durable = [i for i in items if not i[1].truncated and i[1].parse is not ParseMode.FAILED]
+        if durable and self._store is not None:
+            self._store.put_many(durable)
+
+    def put(self, key: FileKey, analysis: ScriptAnalysis, score: ScriptScore | None) -> None:
+        self.put_many([(key, analysis, score)])
+
+    def _remember(self, key: FileKey, value: FileJudgement) -> None:
         if len(self._memo) < self.MAX_ENTRIES:
-            self._memo[key] = (analysis, score)
+            self._memo[key] = value
+
+
+class FileStore:
+    """Per-file judgements on disk, one SQLite file per model version and option set.
+
+    The artifact cache (`VerdictCache`) answers only for an archive judged
+    before; this one answers for its files, so the next release of a project,
+    which changes a few of its files, costs the analysis of those few. SQLite
+    because a cache of a million small entries must not be a million files,
+    and WAL so that concurrent runs (pre-commit in several repositories, a CI
+    matrix on one runner) read while one writes. Any database error is a miss
+    (or a skipped write), logged, never a failure: a cache only costs speed.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        self._broken = False
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._db is None and not self._broken:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute("CREATE TABLE IF NOT EXISTS files (key TEXT PRIMARY KEY, doc TEXT)")
+                self._db = db
+            except (OSError, sqlite3.Error) as exc:
+                log.warning("per-file verdict cache %s unavailable: %s", self.path, exc)
+                self._broken = True
+        return self._db
+
+    @staticmethod
+    def _key(key: FileKey) -> str:
+        return ":".join(key)
+
+    def get_many(self, keys: list[FileKey]) -> dict[FileKey, FileJudgement]:
+        out: dict[FileKey, FileJudgement] = {}
+        with self._lock:
+            db = self._connect()
+            if db is None:
+                return out
+            by_text = {self._key(k): k for k in keys}
+            names = list(by_text)
+            try:
+                for i in range(0, len(names), 500):  # SQLite's bound-parameter limit
+                    chunk = names[i : i + 500]
+                    marks = ",".join("?" * len(chunk))
+                    for name, doc in db.execute(
+                        f"SELECT key, doc FROM files WHERE key IN ({marks})", chunk
+                    ):
+                        try:
+                            out[by_text[name]] = _judgement_from_json(json.loads(doc))
+                        except (ValueError, KeyError, TypeError) as exc:
+                            log.warning("ignoring unreadable per-file cache entry: %s", exc)
+            except sqlite3.Error as exc:
+                log.warning("per-file verdict cache %s: %s", self.path, exc)
+        return out
+
+    def put_many(self, items: list[tuple[FileKey, ScriptAnalysis, ScriptScore | None]]) -> None:
+        rows = [
+            (
+                self._key(k),
+                json.dumps(
+                    {
+                        "analysis": _analysis_to_json(a),
+                        "score": dataclasses.asdict(sc) if sc else None,
+                    }
+                ),
+            )
+            for k, a, sc in items
+        ]
+        with self._lock:
+            db = self._connect()
+            if db is None:
+                return
+            try:
+                with db:
+                    db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?)", rows)
+            except sqlite3.Error as exc:
+                log.warning("cannot write per-file verdict cache %s: %s", self.path, exc)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+
+def _judgement_from_json(doc: dict[str, Any]) -> FileJudgement:
+    score = doc["score"]
+    return _analysis_from_json(doc["analysis"]), _score_from_json(score) if score else None

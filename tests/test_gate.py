@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from mphunter_gate.gate import _declared
@@ -80,3 +82,37 @@ def test_the_module_evidence_names_real_behaviours() -> None:
     rules = load_rules()
     known = {f"{a}+{b}" for a, b in rules.pairs} | {f"str:{n}" for n in indicator_names()}
     assert module_evidence() <= known
+
+
+def test_a_later_run_analyses_only_the_files_it_has_not_judged(tmp_path, monkeypatch) -> None:
+    """The next release of a project changes a few files: only those are analysed."""
+    import mphunter_gate.analysis as analysis
+    from mphunter_gate.gate import GateOptions, Judge
+    from mphunter_gate.types import Script, ScriptKind, ScriptSet, Stage
+
+    seen: list[str] = []
+    real = analysis.analyse
+
+    def counting(script, **kw):
+        seen.append(script.path)
+        return real(script, **kw)
+
+    monkeypatch.setattr(analysis, "analyse", counting)
+
+    def release(version: str, extra: str) -> ScriptSet:
+        same = "import os\nos.system('make')\n"
+        scripts = (
+            Script(f"pkg-{version}/setup.py", ScriptKind.SETUP, same, Stage.INSTALL),
+            Script(f"pkg-{version}/pkg/new.py", ScriptKind.MODULE, extra, Stage.CALL),
+        )
+        return ScriptSet("pkg", version, f"pkg-{version}.tar.gz", None, scripts)
+
+    options = GateOptions(cache_dir=tmp_path)
+    first = Judge(options).analyse(release("1.0", "import subprocess\nsubprocess.run('a')\n"))
+    assert seen == ["pkg-1.0/setup.py", "pkg-1.0/pkg/new.py"]
+    seen.clear()
+    second = Judge(options).analyse(release("1.1", "import socket\nsocket.socket()\n"))
+    assert seen == ["pkg-1.1/pkg/new.py"]  # setup.py is byte-identical: judged before
+    assert second.scores[0] == replace(first.scores[0], path="pkg-1.1/setup.py")
+    assert Judge(GateOptions(cache_dir=tmp_path / "other")).analyse(release("1.1", "x = 1\n"))
+    assert seen[1:] == ["pkg-1.1/setup.py", "pkg-1.1/pkg/new.py"]  # another cache knows nothing

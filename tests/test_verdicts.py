@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from mphunter_gate.types import (
@@ -99,3 +100,66 @@ def test_compact_keeps_important_calls_met_late() -> None:
     a = ScriptAnalysis("x.py", ScriptKind.MODULE, ParseMode.AST, ((*plain, late),))
     kept = compact(a, important=lambda api: api == "os.system").calls
     assert kept == (*plain[:MAX_KEPT_CALLS], late)
+
+
+def test_file_store_answers_a_later_run(tmp_path: Path) -> None:
+    from mphunter_gate.types import Stage
+    from mphunter_gate.verdicts import FileMemo, FileStore
+
+    judged = _judged()
+    analysis = dataclasses.replace(judged.analyses[0], truncated=False)
+    key = FileMemo.key("text", ScriptKind.SETUP, Stage.INSTALL)
+    first = FileStore(tmp_path / "files.sqlite3")
+    FileMemo(first).put(key, analysis, judged.scores[0])
+    first.close()
+    later = FileMemo(FileStore(tmp_path / "files.sqlite3"))  # a new process, a new memo
+    [hit] = later.get_many([key], ["other-1.0/setup.py"])
+    assert hit is not None
+    a, s = hit
+    assert a.path == "other-1.0/setup.py"
+    assert s == dataclasses.replace(judged.scores[0], path="other-1.0/setup.py")
+    assert a.calls == compact_calls(analysis, "other-1.0/setup.py")
+    assert a.decoded[0].file == "other-1.0/setup.py" and a.indicators == tuple(
+        dataclasses.replace(i, file="other-1.0/setup.py") for i in analysis.indicators
+    )
+    assert (
+        FileMemo(FileStore(tmp_path / "files.sqlite3")).get(
+            FileMemo.key("text", ScriptKind.SETUP, Stage.CALL), "x"
+        )
+        is None
+    )
+
+
+def compact_calls(a: ScriptAnalysis, path: str) -> tuple[ApiCall, ...]:
+    return tuple(dataclasses.replace(c, file=path) if c.file == a.path else c for c in a.calls)
+
+
+def test_file_store_keeps_no_cut_or_failed_analysis(tmp_path: Path) -> None:
+    """A cut may be the machine's doing (the time limit under load): the next run retries."""
+    from mphunter_gate.types import Stage
+    from mphunter_gate.verdicts import FileMemo, FileStore
+
+    [a] = _judged().analyses
+    cut = dataclasses.replace(a, truncated=True)
+    a = dataclasses.replace(a, truncated=False)
+    failed = ScriptAnalysis(a.path, a.kind, ParseMode.FAILED, (), error="boom")
+    keys = [FileMemo.key(t, ScriptKind.SETUP, Stage.INSTALL) for t in ("cut", "failed")]
+    memo = FileMemo(FileStore(tmp_path / "files.sqlite3"))
+    memo.put_many([(keys[0], cut, None), (keys[1], failed, None)])
+    assert memo.get(keys[0], a.path) is not None  # this run remembers them
+    assert FileMemo(FileStore(tmp_path / "files.sqlite3")).get_many(keys, [a.path] * 2) == [
+        None,
+        None,
+    ]
+
+
+def test_file_store_that_cannot_open_is_a_miss(tmp_path: Path) -> None:
+    from mphunter_gate.types import Stage
+    from mphunter_gate.verdicts import FileMemo, FileStore
+
+    (tmp_path / "files.sqlite3").write_text("not a database, and more than a header " * 20)
+    a = dataclasses.replace(_judged().analyses[0], truncated=False)
+    memo = FileMemo(FileStore(tmp_path / "files.sqlite3"))
+    key = FileMemo.key("t", ScriptKind.SETUP, Stage.INSTALL)
+    memo.put(key, a, None)  # logged, not raised
+    assert FileMemo(FileStore(tmp_path / "files.sqlite3")).get(key, a.path) is None
