@@ -84,7 +84,9 @@ def main() -> None:
     top = [n for n in names[: args.top] if canonicalize_name(n) not in excluded]
     rest = [n for n in names[args.top :] if canonicalize_name(n) not in excluded]
     sample = top + random.Random(args.seed).sample(rest, args.random)
-    judge = Judge(GateOptions())
+    # The models' false positives are the question: files the benign corpus holds would
+    # otherwise be reported `known` without a score.
+    judge = Judge(GateOptions(known_files=False))
     target = Target.create()
     done = set()
     if args.resume and args.out.exists():

@@ -50,6 +50,12 @@ def _add_output(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--file-search-mode", choices=("setup_only", "all_files"), default=None)
     p.add_argument(
+        "--analyse-known",
+        action="store_true",
+        help="analyse files byte-identical to benign corpus files too (default: report them"
+        " 'known' without analysis)",
+    )
+    p.add_argument(
         "--config", type=Path, help="a config file (the seed tool's config.ini is accepted)"
     )
     p.add_argument(
@@ -151,6 +157,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--out", type=Path, default=Path("models"))
     t.add_argument("--config", type=Path, help="the seed's config.ini [train] section is honoured")
+    t.add_argument(
+        "--known-only",
+        action="store_true",
+        help="only (re)build the known-benign file set of the models in --out from the corpus",
+    )
 
     e = sub.add_parser("evaluate", help="recall, FPR, AUC of the models on labelled folders")
     e.add_argument("--malicious", type=Path, required=True)
@@ -214,6 +225,7 @@ def _options(config: Config, args: argparse.Namespace) -> GateOptions:
         or ((config.python_version,) if config.python_version else ()),
         platforms=tuple(getattr(args, "platform", None) or ()),
         require_hashes=bool(getattr(args, "require_hashes", False)),
+        known_files=not getattr(args, "analyse_known", False),
     )
 
 

@@ -35,6 +35,7 @@ from mphunter_gate.types import (
     Origin,
     ParseMode,
     Report,
+    Script,
     ScriptAnalysis,
     ScriptKind,
     ScriptScore,
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from mphunter_gate.fetch.choose import Pick
     from mphunter_gate.fetch.index import Index
     from mphunter_gate.model import Detector
+    from mphunter_gate.model.known import KnownFiles
     from mphunter_gate.target import Target
 
 log = logging.getLogger(__name__)
@@ -78,6 +80,9 @@ class GateOptions:
     #: file gave (its bytes were hashed on download, but nothing vouches for them).
     require_hashes: bool = False
     workers: int = 8
+    #: Report files byte-identical to benign corpus files as `known` without analysing
+    #: them (`model/known.py`); False analyses every file (to measure the models).
+    known_files: bool = True
     cache_dir: Path | None = None  # verdict cache; None: judge every artifact afresh
 
 
@@ -163,6 +168,8 @@ class Judge:
             "graph_mode": self.options.graph_mode,
             "prefix_len": self.options.prefix_len,
             "file_search_mode": self.options.file_search_mode,
+            # A file once scored may be known now, which changes its artifact's verdict.
+            "known": self._known_record.get("sha256") if self.options.known_files else None,
         }
         return VerdictCache(self.options.cache_dir, self.model_version, opts)
 
@@ -171,28 +178,62 @@ class Judge:
         """Files judged before, in this run or (with a cache) an earlier one."""
         return FileMemo(self.cache.files() if self.cache is not None else None)
 
+    @property
+    def _known_record(self) -> dict[str, object]:
+        record = self._manifest.get("known")
+        return record if isinstance(record, dict) else {}
+
+    @cached_property
+    def known(self) -> KnownFiles | None:
+        """The models' known-benign file set, sha256-checked; None when the models
+        ship none or the run asked to analyse every file."""
+        from mphunter_gate.errors import ModelError
+        from mphunter_gate.model import default_models_dir
+        from mphunter_gate.model.known import KnownFiles
+        from mphunter_gate.model.manifest import sha256_file
+
+        record = self._known_record
+        if not self.options.known_files or not record:
+            return None
+        path = (self._models_dir or default_models_dir()) / str(record.get("file"))
+        try:
+            if sha256_file(path) != record.get("sha256"):
+                raise ModelError(f"{path}: sha256 does not match the model manifest")
+            return KnownFiles.load(path)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{path}: cannot load the known-benign file set: {exc}") from exc
+
     def analyse(self, scripts: ScriptSet) -> Judged:
         """Analyse and score every script of one package (the expensive part)."""
         from mphunter_gate.analysis import analyse, tokens
 
         if not scripts.scripts:
             return Judged(scripts.note, (), ())
-        detector = self.detector
         keys = [FileMemo.key(s.text, s.kind, s.stage) for s in scripts.scripts]
-        known = self._memo.get_many(keys, [s.path for s in scripts.scripts])
-        fresh = [
-            analyse(script, graph_mode=self.options.graph_mode, priority=detector.priority)
-            for script, hit in zip(scripts.scripts, known, strict=True)
-            if hit is None
-        ]
-        parsed = [a for a in fresh if a.parse is not ParseMode.FAILED]
-        # One batch per artifact: the combiner's per-call cost (an OpenMP region per tree)
-        # is paid once, not once per file of a package that may hold thousands.
-        new_scores = iter(
-            detector.score_many(
-                parsed, [tokens(a, prefix_len=self.options.prefix_len) for a in parsed]
+        hits = self._memo.get_many(keys, [s.path for s in scripts.scripts])
+        known = self.known
+        if known is not None:
+            hits = [
+                (_known_analysis(s), None) if hit is None and known.knows(s) else hit
+                for s, hit in zip(scripts.scripts, hits, strict=True)
+            ]
+        todo = [s for s, hit in zip(scripts.scripts, hits, strict=True) if hit is None]
+        fresh: list[ScriptAnalysis] = []
+        new_scores: Iterator[ScriptScore] = iter(())
+        if todo:  # a package of known files never loads the models
+            detector = self.detector
+            fresh = [
+                analyse(script, graph_mode=self.options.graph_mode, priority=detector.priority)
+                for script in todo
+            ]
+            parsed = [a for a in fresh if a.parse is not ParseMode.FAILED]
+            # One batch per artifact: the combiner's per-call cost is paid once, not once
+            # per file of a package that may hold thousands.
+            new_scores = iter(
+                detector.score_many(
+                    parsed, [tokens(a, prefix_len=self.options.prefix_len) for a in parsed]
+                )
             )
-        )
         fresh_iter = iter(fresh)
         from mphunter_gate.model.behaviour import categories_of
 
@@ -202,7 +243,7 @@ class Judge:
         analyses: list[ScriptAnalysis] = []
         scores: list[ScriptScore] = []
         learnt: list[tuple[FileKey, ScriptAnalysis, ScriptScore | None]] = []
-        for key, hit in zip(keys, known, strict=True):
+        for key, hit in zip(keys, hits, strict=True):
             if hit is None:
                 a = compact(next(fresh_iter), important)
                 s = next(new_scores) if a.parse is not ParseMode.FAILED else None
@@ -256,6 +297,9 @@ class Judge:
         else:
             verdict = Verdict.PASS
             reason = f"{len(scores)} script(s) below threshold"
+            known = sum(1 for a in analyses if a.parse is ParseMode.KNOWN)
+            if known:
+                reason += f", {known} byte-identical to benign corpus files"
         if judged.note:
             reason = f"{judged.note}: {reason}"
         return replace(
@@ -404,6 +448,11 @@ def scan(
 
 
 # -- check: dependency files ---------------------------------------------------
+
+
+def _known_analysis(script: Script) -> ScriptAnalysis:
+    """The record of a file byte-identical to a benign corpus file: nothing to analyse."""
+    return ScriptAnalysis(script.path, script.kind, ParseMode.KNOWN, (), stage=script.stage)
 
 
 def _artifact_scripts(art: Artifact, mode: str) -> ScriptSet:

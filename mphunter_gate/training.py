@@ -10,6 +10,7 @@ figures describe the shipped gate, not a lab variant of it.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -48,11 +49,17 @@ def run_training(args: argparse.Namespace) -> int:
     corpus = args.corpus or default_cache_dir() / "corpus"
     tar = Path(args.malicious)
     jsonl = tar.with_suffix("").with_suffix(".jsonl")
-    for path in (corpus / "manifest.jsonl", tar, jsonl):
+    needed = (
+        (corpus / "manifest.jsonl",) if args.known_only else (corpus / "manifest.jsonl", tar, jsonl)
+    )
+    for path in needed:
         if not path.exists():
             raise InputError(
                 "not found (run `mphunter-gate corpus` for the benign side)", str(path)
             )
+    if args.known_only:
+        write_known(corpus, Path(args.out))
+        return 0
     params = _params(args)
     malicious = load_malicious(tar, jsonl, prefix_len=params.prefix_len)
     benign = load_benign(corpus, prefix_len=params.prefix_len)
@@ -78,6 +85,7 @@ def run_training(args: argparse.Namespace) -> int:
         },
     }
     manifest = train(benign, malicious, Path(args.out), params, provenance)
+    write_known(corpus, Path(args.out))
     summary = getattr(manifest, "validation", None)
     print(
         f"models written to {args.out}: version {manifest.model_version}, "
@@ -86,6 +94,43 @@ def run_training(args: argparse.Namespace) -> int:
     if summary:
         print(json.dumps(summary, indent=2, default=str))
     return 0
+
+
+def write_known(corpus: Path, out: Path) -> None:
+    """Write the known-benign file set of `corpus` into the models at `out` and
+    record it in their manifest (the models themselves are left as they are)."""
+    from mphunter_gate.model.data import benign_packages
+    from mphunter_gate.model.known import KNOWN_FILES, KnownFiles
+    from mphunter_gate.model.manifest import Manifest
+
+    manifest = Manifest.read(out)
+    releases = 0
+    files = 0
+
+    def every_file() -> Any:
+        nonlocal releases, files
+        for _, _, scripts in benign_packages(corpus):
+            releases += 1
+            files += len(scripts)
+            yield from scripts
+
+    known = KnownFiles.build(every_file())
+    known.save(out / KNOWN_FILES)
+    record = {
+        "file": KNOWN_FILES,
+        "sha256": sha256_file(out / KNOWN_FILES),
+        "keys": len(known),
+        "files": files,
+        "releases": releases,
+        "corpus_manifest_sha256": sha256_file(corpus / "manifest.jsonl"),
+        "source": "every file `select` picks in the benign corpus's releases, keyed by "
+        "sha256(kind, text)[:16]; such files are reported `known` and not analysed",
+    }
+    dataclasses.replace(manifest, known=record).write(out)
+    print(
+        f"known-benign set written to {out / KNOWN_FILES}: {len(known)} keys from {files} "
+        f"files of {releases} releases"
+    )
 
 
 def _docs_from_folder(folder: Path, label: str, detector: Any) -> list[Any]:

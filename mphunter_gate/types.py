@@ -213,6 +213,8 @@ class ParseMode(str, Enum):
     AST = "ast"
     TOKENS = "tokens"  # tolerant fallback when `ast` fails (py2 syntax, garbage)
     FAILED = "failed"
+    #: Byte-identical to a file of the benign corpus (`model/known.py`): not analysed.
+    KNOWN = "known"
 
 
 @dataclass(frozen=True)

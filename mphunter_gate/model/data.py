@@ -284,11 +284,10 @@ def load_malicious(
     return docs
 
 
-def benign_scripts(
-    corpus_dir: Path | None = None, *, limit: int | None = None
-) -> list[tuple[str, Script, str | None]]:
-    """(id, script, family=package name) from a `mphunter-gate corpus` directory,
-    each package's stored files selected by `selection.select`."""
+def benign_packages(corpus_dir: Path | None = None) -> Iterator[tuple[str, str, list[Script]]]:
+    """(release key, PEP 503 name, every selected file) per stored release of a
+    `mphunter-gate corpus` directory, one at a time (the whole corpus's text
+    does not fit in memory), each package's files selected by `selection.select`."""
     from mphunter_gate.fetch.archive import DirTree
 
     root = corpus_dir if corpus_dir is not None else default_corpus_dir()
@@ -299,20 +298,27 @@ def benign_scripts(
     for entry in _read_jsonl(manifest):
         if entry.get("status") == "ok" and entry.get("name"):
             packages[f"{entry['name']}-{entry.get('version', '')}"] = entry
-    out: list[tuple[str, Script, str | None]] = []
-    for count, key in enumerate(sorted(packages)):
-        if limit is not None and count >= limit:
-            break
+    for key in sorted(packages):
         base = root / "files" / key
         if not base.is_dir() or base.is_symlink():
             continue
-        scripts = [
-            s
-            for s in _select(DirTree(base))
+        name = re.sub(r"[-_.]+", "-", str(packages[key]["name"])).lower()
+        yield key, name, _select(DirTree(base))
+
+
+def benign_scripts(
+    corpus_dir: Path | None = None, *, limit: int | None = None
+) -> list[tuple[str, Script, str | None]]:
+    """(id, script, family=package name) for the corpus's files up to MAX_SCRIPT_BYTES."""
+    out: list[tuple[str, Script, str | None]] = []
+    for count, (key, name, scripts) in enumerate(benign_packages(corpus_dir)):
+        if limit is not None and count >= limit:
+            break
+        out.extend(
+            (f"{key}/{s.path}", s, "pkg:" + name)
+            for s in scripts
             if len(s.text.encode("utf-8", "replace")) <= MAX_SCRIPT_BYTES
-        ]
-        family = "pkg:" + re.sub(r"[-_.]+", "-", str(packages[key]["name"])).lower()
-        out.extend((f"{key}/{s.path}", s, family) for s in scripts)
+        )
     return out
 
 

@@ -46,6 +46,8 @@ class Manifest:
     provenance: dict[str, Any] = field(default_factory=dict)
     validation: dict[str, Any] = field(default_factory=dict)
     scoring: dict[str, Any] = field(default_factory=dict)
+    #: The known-benign file set (`known.py`): file, sha256, counts, provenance.
+    known: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
     def write(self, directory: Path) -> Path:
@@ -71,6 +73,7 @@ class Manifest:
                 provenance=dict(data.get("provenance", {})),
                 validation=dict(data.get("validation", {})),
                 scoring=dict(data.get("scoring", {})),
+                known=dict(data.get("known", {})),
                 format_version=int(data.get("format_version", FORMAT_VERSION)),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:

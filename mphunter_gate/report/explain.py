@@ -152,7 +152,7 @@ def explain(finding: Finding, *, max_evidence: int = 8, max_decoded: int = 5) ->
     problems = tuple(
         f"{a.path}: {a.parse.value}" + (f" ({a.error})" if a.error else "")
         for a in finding.analyses
-        if a.parse.value != "ast"
+        if a.parse.value not in ("ast", "known")
     ) + tuple(
         f"{a.path}: analysis cut at a size cap or work budget; scored on what it reached"
         for a in finding.analyses
