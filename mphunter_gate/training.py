@@ -44,6 +44,7 @@ def run_training(args: argparse.Namespace) -> int:
     from mphunter_gate.fetch.index import default_cache_dir
     from mphunter_gate.model import train
     from mphunter_gate.model.data import load_benign, load_malicious
+    from mphunter_gate.select import SELECTION_VERSION
 
     logging.getLogger("mphunter_gate").setLevel(logging.INFO)
     corpus = args.corpus or default_cache_dir() / "corpus"
@@ -62,14 +63,22 @@ def run_training(args: argparse.Namespace) -> int:
         return 0
     params = _params(args)
     malicious = load_malicious(tar, jsonl, prefix_len=params.prefix_len)
-    benign = load_benign(corpus, prefix_len=params.prefix_len)
+    benign = load_benign(
+        corpus,
+        prefix_len=params.prefix_len,
+        per_package=params.benign_modules_per_package,
+        seed=params.seed,
+    )
     ok = [e for e in latest_entries(corpus) if e.status == "ok"]
     provenance = {
         "command": "mphunter-gate " + " ".join(sys.argv[1:]),
         "benign": {
-            "source": "install-time files of PyPI sdists downloaded by `mphunter-gate corpus` "
-            "(newest final release with an sdist; names from data/benign_names.tsv; "
-            "for the most downloaded, also the newest release of earlier series)",
+            "source": "every file `select` reads of PyPI sdists downloaded by `mphunter-gate "
+            "corpus` (newest final release with an sdist; names from data/benign_names.tsv; "
+            "for the most downloaded, also the newest release of earlier series); per release "
+            "every install/startup-time file and __init__.py and at most "
+            f"{params.benign_modules_per_package} other modules (benign_modules_per_package)",
+            "selection_version": SELECTION_VERSION,
             "corpus_manifest_sha256": sha256_file(corpus / "manifest.jsonl"),
             "packages_ok": len(ok),
             "packages_top": sum(1 for e in ok if e.sample == "top"),

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from mphunter_gate.model.docs import BENIGN, MALICIOUS, TrainingDoc
-from mphunter_gate.types import Script, ScriptKind
+from mphunter_gate.types import Script, ScriptKind, Stage
 
 log = logging.getLogger(__name__)
 
@@ -306,18 +306,54 @@ def benign_packages(corpus_dir: Path | None = None) -> Iterator[tuple[str, str, 
         yield key, name, _select(DirTree(base))
 
 
+#: Words of the APIs behaviour categories name (process, network, dynamic code,
+#: decoding, files, credentials): a module whose text holds one is likelier to do
+#: something worth learning. Used only to choose training samples, never to judge.
+_SENSITIVE_RE = re.compile(
+    r"\b(?:subprocess|os\.system|popen|socket|urllib|requests|http|exec|eval|compile"
+    r"|base64|marshal|zlib|ctypes|__import__|importlib|environ|shutil|winreg|getattr)\b"
+)
+_ALWAYS_KINDS = frozenset({ScriptKind.SETUP, ScriptKind.BACKEND, ScriptKind.PTH, ScriptKind.INIT})
+
+
+def sample_modules(
+    scripts: Sequence[Script], per_package: int | None, seed: int = 0
+) -> list[Script]:
+    """A release's training files: every install/startup-time file and `__init__.py`,
+    and `per_package` of its other modules (None: all), those naming a sensitive API
+    first, then in an order seeded by path (the same sample on every run)."""
+    if per_package is None:
+        return list(scripts)
+    kept = [
+        s for s in scripts if s.kind in _ALWAYS_KINDS or s.stage in (Stage.INSTALL, Stage.STARTUP)
+    ]
+    chosen = {id(s) for s in kept}
+    rest = [s for s in scripts if id(s) not in chosen]
+
+    def order(s: Script) -> tuple[bool, str]:
+        digest = hashlib.sha256(f"{seed}\0{s.path}".encode("utf-8", "replace")).hexdigest()
+        return _SENSITIVE_RE.search(s.text) is None, digest
+
+    picked = {id(s) for s in sorted(rest, key=order)[:per_package]}
+    return [s for s in scripts if id(s) in chosen or id(s) in picked]
+
+
 def benign_scripts(
-    corpus_dir: Path | None = None, *, limit: int | None = None
+    corpus_dir: Path | None = None,
+    *,
+    limit: int | None = None,
+    per_package: int | None = None,
+    seed: int = 0,
 ) -> list[tuple[str, Script, str | None]]:
-    """(id, script, family=package name) for the corpus's files up to MAX_SCRIPT_BYTES."""
+    """(id, script, family=package name) for the corpus's files up to MAX_SCRIPT_BYTES,
+    sampled per release by `sample_modules`."""
     out: list[tuple[str, Script, str | None]] = []
     for count, (key, name, scripts) in enumerate(benign_packages(corpus_dir)):
         if limit is not None and count >= limit:
             break
+        small = [s for s in scripts if len(s.text.encode("utf-8", "replace")) <= MAX_SCRIPT_BYTES]
         out.extend(
-            (f"{key}/{s.path}", s, "pkg:" + name)
-            for s in scripts
-            if len(s.text.encode("utf-8", "replace")) <= MAX_SCRIPT_BYTES
+            (f"{key}/{s.path}", s, "pkg:" + name) for s in sample_modules(small, per_package, seed)
         )
     return out
 
@@ -329,10 +365,12 @@ def load_benign(
     tokenizer: Tokenizer | None = None,
     priority: Priority | None = None,
     limit: int | None = None,
+    per_package: int | None = None,
+    seed: int = 0,
 ) -> list[TrainingDoc]:
     """Benign TrainingDocs from the corpus directory, deduplicated by text."""
     tok = tokenizer if tokenizer is not None else analysis_tokenizer(prefix_len)
-    items = benign_scripts(corpus_dir, limit=limit)
+    items = benign_scripts(corpus_dir, limit=limit, per_package=per_package, seed=seed)
     docs = _make_docs(items, BENIGN, tok, priority)
     log.info("benign: %d scripts (%d after dedup)", len(items), len(docs))
     return docs

@@ -207,3 +207,22 @@ def test_malicious_selection_matches_check_time(tmp_path: Path) -> None:
     kinds = {d.id.rsplit("/", 1)[-1]: d.script.kind for d in docs if d.script is not None}
     assert kinds["payload.py"] is ScriptKind.MODULE
     assert kinds["unused.py"] is ScriptKind.MODULE  # every Python file is read (at `call`)
+
+
+def test_training_keeps_every_install_time_file_and_samples_the_other_modules() -> None:
+    from mphunter_gate.model.data import sample_modules
+    from mphunter_gate.types import Stage
+
+    scripts = [
+        Script("p-1/setup.py", ScriptKind.SETUP, "setup()"),
+        Script("p-1/p/__init__.py", ScriptKind.INIT, "from . import a"),
+        Script("p-1/p/_build.py", ScriptKind.MODULE, "x = 1", Stage.INSTALL),
+        *(Script(f"p-1/p/m{i}.py", ScriptKind.MODULE, f"x = {i}", Stage.CALL) for i in range(9)),
+        Script("p-1/p/net.py", ScriptKind.MODULE, "import socket", Stage.CALL),
+    ]
+    picked = sample_modules(scripts, 3, seed=1)
+    paths = [s.path for s in picked]
+    assert paths[:3] == ["p-1/setup.py", "p-1/p/__init__.py", "p-1/p/_build.py"]
+    assert "p-1/p/net.py" in paths and len(paths) == 6  # a sensitive one first, then 2 more
+    assert sample_modules(scripts, 3, seed=1) == picked  # the same sample every run
+    assert sample_modules(scripts, None) == scripts
