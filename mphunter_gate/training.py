@@ -108,29 +108,27 @@ def run_training(args: argparse.Namespace) -> int:
 def write_known(corpus: Path, out: Path) -> None:
     """Write the known-benign file set of `corpus` into the models at `out` and
     record it in their manifest (the models themselves are left as they are)."""
-    from mphunter_gate.model.data import benign_packages
-    from mphunter_gate.model.known import KNOWN_FILES, KnownFiles
+    from mphunter_gate.model.data import benign_releases, release_scripts
+    from mphunter_gate.model.known import KNOWN_FILES, KnownFiles, file_key
     from mphunter_gate.model.manifest import Manifest
+    from mphunter_gate.model.pool import fork_map
 
     manifest = Manifest.read(out)
-    releases = 0
-    files = 0
+    releases = benign_releases(corpus)
 
-    def every_file() -> Any:
-        nonlocal releases, files
-        for _, _, scripts in benign_packages(corpus):
-            releases += 1
-            files += len(scripts)
-            yield from scripts
+    def keys(release: tuple[str, str, Path]) -> list[bytes]:
+        return [file_key(s.text, s.kind) for s in release_scripts(release[2])]
 
-    known = KnownFiles.build(every_file())
+    per_release = fork_map(keys, releases)
+    files = sum(len(k) for k in per_release)
+    known = KnownFiles.from_keys(k for ks in per_release for k in ks)
     known.save(out / KNOWN_FILES)
     record = {
         "file": KNOWN_FILES,
         "sha256": sha256_file(out / KNOWN_FILES),
         "keys": len(known),
         "files": files,
-        "releases": releases,
+        "releases": len(releases),
         "corpus_manifest_sha256": sha256_file(corpus / "manifest.jsonl"),
         "source": "every file `select` picks in the benign corpus's releases, keyed by "
         "sha256(kind, text)[:16]; such files are reported `known` and not analysed",
@@ -138,7 +136,7 @@ def write_known(corpus: Path, out: Path) -> None:
     dataclasses.replace(manifest, known=record).write(out)
     print(
         f"known-benign set written to {out / KNOWN_FILES}: {len(known)} keys from {files} "
-        f"files of {releases} releases"
+        f"files of {len(releases)} releases"
     )
 
 

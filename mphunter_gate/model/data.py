@@ -284,12 +284,9 @@ def load_malicious(
     return docs
 
 
-def benign_packages(corpus_dir: Path | None = None) -> Iterator[tuple[str, str, list[Script]]]:
-    """(release key, PEP 503 name, every selected file) per stored release of a
-    `mphunter-gate corpus` directory, one at a time (the whole corpus's text
-    does not fit in memory), each package's files selected by `selection.select`."""
-    from mphunter_gate.fetch.archive import DirTree
-
+def benign_releases(corpus_dir: Path | None = None) -> list[tuple[str, str, Path]]:
+    """(release key, PEP 503 name, folder) per stored release of a `mphunter-gate
+    corpus` directory, sorted by key."""
     root = corpus_dir if corpus_dir is not None else default_corpus_dir()
     manifest = root / "manifest.jsonl"
     if not manifest.is_file():
@@ -298,12 +295,27 @@ def benign_packages(corpus_dir: Path | None = None) -> Iterator[tuple[str, str, 
     for entry in _read_jsonl(manifest):
         if entry.get("status") == "ok" and entry.get("name"):
             packages[f"{entry['name']}-{entry.get('version', '')}"] = entry
+    out = []
     for key in sorted(packages):
         base = root / "files" / key
-        if not base.is_dir() or base.is_symlink():
-            continue
-        name = re.sub(r"[-_.]+", "-", str(packages[key]["name"])).lower()
-        yield key, name, _select(DirTree(base))
+        if base.is_dir() and not base.is_symlink():
+            name = re.sub(r"[-_.]+", "-", str(packages[key]["name"])).lower()
+            out.append((key, name, base))
+    return out
+
+
+def release_scripts(folder: Path) -> list[Script]:
+    """Every file `selection.select` picks of one stored release."""
+    from mphunter_gate.fetch.archive import DirTree
+
+    return _select(DirTree(folder))
+
+
+def benign_packages(corpus_dir: Path | None = None) -> Iterator[tuple[str, str, list[Script]]]:
+    """(release key, PEP 503 name, every selected file) per stored release, one at a
+    time (the whole corpus's text does not fit in memory)."""
+    for key, name, folder in benign_releases(corpus_dir):
+        yield key, name, release_scripts(folder)
 
 
 #: Words of the APIs behaviour categories name (process, network, dynamic code,
@@ -347,14 +359,21 @@ def benign_scripts(
 ) -> list[tuple[str, Script, str | None]]:
     """(id, script, family=package name) for the corpus's files up to MAX_SCRIPT_BYTES,
     sampled per release by `sample_modules`."""
+    from mphunter_gate.model.pool import fork_map
+
+    releases = benign_releases(corpus_dir)[:limit]
+
+    def one(release: tuple[str, str, Path]) -> list[Script]:
+        small = [
+            s
+            for s in release_scripts(release[2])
+            if len(s.text.encode("utf-8", "replace")) <= MAX_SCRIPT_BYTES
+        ]
+        return sample_modules(small, per_package, seed)
+
     out: list[tuple[str, Script, str | None]] = []
-    for count, (key, name, scripts) in enumerate(benign_packages(corpus_dir)):
-        if limit is not None and count >= limit:
-            break
-        small = [s for s in scripts if len(s.text.encode("utf-8", "replace")) <= MAX_SCRIPT_BYTES]
-        out.extend(
-            (f"{key}/{s.path}", s, "pkg:" + name) for s in sample_modules(small, per_package, seed)
-        )
+    for (key, name, _), scripts in zip(releases, fork_map(one, releases), strict=True):
+        out.extend((f"{key}/{s.path}", s, "pkg:" + name) for s in scripts)
     return out
 
 

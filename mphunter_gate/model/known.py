@@ -56,10 +56,13 @@ class KnownFiles:
 
     @classmethod
     def build(cls, scripts: Iterable[Script]) -> KnownFiles:
+        return cls.from_keys(file_key(s.text, s.kind) for s in scripts)
+
+    @classmethod
+    def from_keys(cls, keys: Iterable[bytes]) -> KnownFiles:
         import numpy as np
 
-        keys = {file_key(s.text, s.kind) for s in scripts}
-        return cls(np.array(sorted(keys), dtype=f"S{KEY_BYTES}"))
+        return cls(np.array(sorted(set(keys)), dtype=f"S{KEY_BYTES}"))
 
     def __len__(self) -> int:
         return len(self.keys)
