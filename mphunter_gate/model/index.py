@@ -30,15 +30,26 @@ class Placement:
     nearest_malicious: str | None
 
 
+#: Query rows per similarity block in `nearest` (256 x 12,000 float64 = 24 MB).
+NEAREST_BLOCK = 256
+
+
 def nearest(queries: np.ndarray, refs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Euclidean distance to, and index of, the nearest row of `refs` (unit rows)."""
     import numpy as np
 
     if len(refs) == 0:
         return np.full(len(queries), 2.0), np.full(len(queries), -1)
-    sims = queries.astype("float64") @ refs.astype("float64").T
-    idx = np.argmax(sims, axis=1)
-    best = sims[np.arange(len(queries)), idx]
+    ref_t = refs.astype("float64").T
+    idx = np.empty(len(queries), dtype=np.intp)
+    best = np.empty(len(queries), dtype="float64")
+    # In blocks of rows: a package's thousand files against 12,000 index vectors is a
+    # 100+ MB similarity matrix at once, which set a whole run's peak memory.
+    for start in range(0, len(queries), NEAREST_BLOCK):
+        sims = queries[start : start + NEAREST_BLOCK].astype("float64") @ ref_t
+        block = np.argmax(sims, axis=1)
+        idx[start : start + len(block)] = block
+        best[start : start + len(block)] = sims[np.arange(len(block)), block]
     return np.sqrt(np.clip(2.0 - 2.0 * best, 0.0, 4.0)), idx
 
 

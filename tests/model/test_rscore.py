@@ -26,3 +26,22 @@ def test_modes() -> None:
     assert rscore(p, "p&n") == pytest.approx((0.9 + 0.75) / 2)
     with pytest.raises(ValueError):
         rscore(p, "sideways")
+
+
+def test_nearest_in_blocks_matches_one_matrix(monkeypatch) -> None:
+    import numpy as np
+
+    import mphunter_gate.model.index as index
+
+    rng = np.random.default_rng(3)
+    refs = rng.normal(size=(50, 8))
+    refs /= np.linalg.norm(refs, axis=1, keepdims=True)
+    queries = rng.normal(size=(23, 8))
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    sims = queries @ refs.T
+    want_idx = np.argmax(sims, axis=1)
+    monkeypatch.setattr(index, "NEAREST_BLOCK", 5)  # 23 rows: 4 full blocks and a short one
+    dist, idx = index.nearest(queries, refs)
+    assert list(idx) == list(want_idx)
+    best = sims[np.arange(23), want_idx]
+    assert np.allclose(dist, np.sqrt(np.clip(2 - 2 * best, 0, 4)), rtol=0, atol=1e-12)
