@@ -117,7 +117,7 @@ def write_known(corpus: Path, out: Path) -> None:
     releases = benign_releases(corpus)
 
     def keys(release: tuple[str, str, Path]) -> list[bytes]:
-        return [file_key(s.text, s.kind) for s in release_scripts(release[2])]
+        return [file_key(s.text, s.kind, s.stage) for s in release_scripts(release[2])]
 
     per_release = fork_map(keys, releases)
     files = sum(len(k) for k in per_release)
@@ -131,7 +131,7 @@ def write_known(corpus: Path, out: Path) -> None:
         "releases": len(releases),
         "corpus_manifest_sha256": sha256_file(corpus / "manifest.jsonl"),
         "source": "every file `select` picks in the benign corpus's releases, keyed by "
-        "sha256(kind, text)[:16]; such files are reported `known` and not analysed",
+        "sha256(kind, stage, text)[:16]; such files are reported `known` and not analysed",
     }
     dataclasses.replace(manifest, known=record).write(out)
     print(

@@ -8,18 +8,21 @@ the keys of every file the corpus stores, and the gate skips (reports as
 `known`) a file whose key is among them.
 
 This changes no verdict that rests on the file's behaviour: the same bytes
-of the same kind get the same score, wherever they sit. It changes two
+of the same kind at the same stage get the same score at any path. It changes two
 others, both on purpose: a benign file that scores above the threshold (a
 false positive of the models) and a benign file too large to analyse within
 the budget (generated API clients) are known, not failed or unscanned.
 A typosquat that copies a popular package's files gains nothing: its copies
 were never evidence, and the file it adds is not in the set.
 
-A key is the first 16 bytes of sha256(kind, text): 128 bits, so finding a
-payload whose key collides with one of the set's million keys would take
-about 2^108 hashes. The kind is in the key because the same text runs
-differently as a setup.py (as `__main__`) than as a module; the stage is
-not, since an imported module does the same thing whenever it is imported.
+A key is the first 16 bytes of sha256(kind, stage, text): 128 bits, so
+finding a payload whose key collides with one of the set's million keys would
+take about 2^108 hashes. The kind is in the key because the same text runs
+differently as a setup.py (as `__main__`) than as a module, and the stage
+because the same module does more harm when it runs earlier: a typosquat
+that copies a benign package's download helper and has its setup.py import
+and call it puts that helper at `install`, where the corpus never saw it, so
+it is analysed there (its score has the stage as an input).
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mphunter_gate.types import Script, ScriptKind
+from mphunter_gate.types import Script, ScriptKind, Stage
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,9 +43,9 @@ KNOWN_FILES = "known_benign.npy"
 KEY_BYTES = 16
 
 
-def file_key(text: str, kind: ScriptKind) -> bytes:
-    """The set's key for a file of `kind` holding `text`."""
-    h = hashlib.sha256(kind.value.encode() + b"\0")
+def file_key(text: str, kind: ScriptKind, stage: Stage | None) -> bytes:
+    """The set's key for a file of `kind` holding `text` that runs at `stage`."""
+    h = hashlib.sha256(f"{kind.value}\0{stage.value if stage else ''}\0".encode())
     h.update(text.encode("utf-8", "surrogatepass"))
     return h.digest()[:KEY_BYTES]
 
@@ -56,7 +59,7 @@ class KnownFiles:
 
     @classmethod
     def build(cls, scripts: Iterable[Script]) -> KnownFiles:
-        return cls.from_keys(file_key(s.text, s.kind) for s in scripts)
+        return cls.from_keys(file_key(s.text, s.kind, s.stage) for s in scripts)
 
     @classmethod
     def from_keys(cls, keys: Iterable[bytes]) -> KnownFiles:
@@ -79,7 +82,7 @@ class KnownFiles:
         return i < len(self.keys) and bool(self.keys[i : i + 1] == probe)
 
     def knows(self, script: Script) -> bool:
-        return file_key(script.text, script.kind) in self
+        return file_key(script.text, script.kind, script.stage) in self
 
     def save(self, path: Path) -> None:
         import numpy as np

@@ -24,11 +24,13 @@ def _known() -> KnownFiles:
     )
 
 
-def test_membership_is_by_kind_and_exact_text() -> None:
+def test_membership_is_by_kind_stage_and_exact_text() -> None:
     known = _known()
     assert len(known) == 2
     assert known.knows(Script("other/setup.py", ScriptKind.SETUP, SETUP))  # any path
-    assert known.knows(Script("y/helpers.py", ScriptKind.MODULE, MODULE, Stage.CALL))  # any stage
+    assert known.knows(Script("y/helpers.py", ScriptKind.MODULE, MODULE, Stage.IMPORT))
+    # The same helper imported (and called) by a setup.py runs at install: analysed there.
+    assert not known.knows(Script("y/helpers.py", ScriptKind.MODULE, MODULE, Stage.INSTALL))
     assert not known.knows(Script("y/setup.py", ScriptKind.SETUP, SETUP + " "))  # one byte more
     assert not known.knows(Script("y/setup.py", ScriptKind.SETUP, MODULE))  # run as __main__
     assert not KnownFiles.build([]).knows(Script("y/setup.py", ScriptKind.SETUP, SETUP))
@@ -52,7 +54,7 @@ def test_round_trip_without_pickle(tmp_path: Path) -> None:
     np.save(tmp_path / "bad.npy", np.array([1, 2, 3]))
     with pytest.raises(ValueError, match="not a known-files array"):
         KnownFiles.load(tmp_path / "bad.npy")
-    assert file_key(SETUP, ScriptKind.SETUP) in again
+    assert file_key(SETUP, ScriptKind.SETUP, Stage.INSTALL) in again
 
 
 def _models_with_known(tmp_path: Path, known: KnownFiles) -> Path:
