@@ -207,6 +207,17 @@ def riskiest_first(findings: tuple[Finding, ...] | list[Finding]) -> list[Findin
     )
 
 
+#: The overall verdict of a report with no package in it: exit 4, never a pass.
+NOTHING_SCANNED = "nothing-scanned"
+
+
+def overall(report: Report) -> str:
+    """The report's verdict as every format names it: `pass`, `fail`, or
+    `nothing-scanned` when no package was checked (exit 4, which must not read as a
+    pass in any format)."""
+    return report.verdict.value if report.findings else NOTHING_SCANNED
+
+
 def summary_counts(report: Report) -> dict[str, int]:
     """The counts every format's summary line shows."""
     findings = report.findings

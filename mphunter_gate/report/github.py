@@ -28,6 +28,7 @@ from mphunter_gate.report.explain import (
     clean,
     explain,
     fmt_score,
+    overall,
     riskiest_first,
     summary_counts,
 )
@@ -198,7 +199,7 @@ def publish(
     counts = summary_counts(report)
     outputs_written = write_outputs(
         {
-            "verdict": report.verdict.value,
+            "verdict": overall(report),
             "failed-count": str(counts["fail"]),
             "unscanned-count": str(counts["unscanned"]),
             "sarif-file": sarif_file or "",

@@ -20,6 +20,7 @@ from mphunter_gate.report.explain import (
     explain,
     is_sensitive,
     needs_explanation,
+    overall,
     rule_of,
     sensitive_prefixes,
     summary_counts,
@@ -177,7 +178,7 @@ def report_document(report: Report) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "mphunter-gate", "version": __version__},
-        "verdict": report.verdict.value,
+        "verdict": overall(report),
         "threshold": report.threshold,
         "model_version": report.model_version,
         "results": [result_of(f) for f in report.findings],

@@ -18,6 +18,7 @@ from mphunter_gate.report.explain import (
     explain,
     fmt_score,
     needs_explanation,
+    overall,
     riskiest_first,
     stage_of,
     summary_counts,
@@ -48,10 +49,11 @@ def code(text: object, limit: int | None = 200) -> str:
 def verdict_line(report: Report) -> str:
     """The first line a reviewer reads."""
     counts = summary_counts(report)
-    icon = "❌" if report.verdict is Verdict.FAIL else "✅"
+    word = overall(report)
+    icon = "✅" if word == Verdict.PASS.value else "❌"
     extra = f", {counts['allowed']} allowed" if counts["allowed"] else ""
     return (
-        f"{icon} **mphunter-gate: {report.verdict.value.upper()}**: "
+        f"{icon} **mphunter-gate: {word.replace('-', ' ').upper()}**: "
         f"{counts['fail']} failed, {counts['unscanned']} unscanned, "
         f"{counts['pass']} passed of {counts['total']} package(s){extra} "
         f"(threshold {fmt_score(report.threshold)}, model {md(report.model_version)})"

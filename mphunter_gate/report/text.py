@@ -17,6 +17,7 @@ from mphunter_gate.report.explain import (
     explain,
     fmt_score,
     needs_explanation,
+    overall,
     riskiest_first,
     stage_of,
     summary_counts,
@@ -137,7 +138,7 @@ class TextFormatter(Formatter):
                 if counts["vulnerabilities"]
                 else ""
             )
-            + f". Verdict: {report.verdict.value.upper()} "
+            + f". Verdict: {overall(report).replace('-', ' ').upper()} "
             f"(threshold {fmt_score(report.threshold)}, model {clean(report.model_version)}, "
             f"mphunter-gate {__version__})"
         )

@@ -47,6 +47,10 @@ def source_for(path: Path) -> DependencySource:
     would. Anything else is an InputError naming it.
     """
     path = Path(path)
+    if path.is_dir():
+        raise InputError(
+            "is a directory; name a dependency file in it, or run `check` there", file=str(path)
+        )
     name = path.name.lower()
     for pattern, cls in _PATTERNS:
         if fnmatch.fnmatchcase(name, pattern):

@@ -65,13 +65,16 @@ class RequirementsSource(DependencySource):
     def collect(self) -> Iterator[Dependency | Unresolvable]:
         self.index_urls.clear()
         self.extra_index_urls.clear()
-        yield from self._read(self.path, constraint=self.constraint, seen=set())
+        yield from self._read(self.path, constraint=self.constraint, seen=set(), stack=())
 
     # -- files ---------------------------------------------------------------
 
     def _read(
-        self, path: Path, *, constraint: bool, seen: set[Path]
+        self, path: Path, *, constraint: bool, seen: set[Path], stack: tuple[Path, ...]
     ) -> Iterator[Dependency | Unresolvable]:
+        """`stack` is the chain of files including this one: a file met again on its own
+        chain is a loop (an error: pip recurses until it fails), met again elsewhere a
+        shared include, read once."""
         key = path.resolve()
         if key in seen:
             log.debug("%s already read; not including it again", path)
@@ -79,15 +82,26 @@ class RequirementsSource(DependencySource):
         seen.add(key)
         text = self._read_text(path)
         for lineno, line in _logical_lines(text):
-            yield from self._line(path, lineno, line, constraint=constraint, seen=seen)
+            yield from self._line(
+                path, lineno, line, constraint=constraint, seen=seen, stack=(*stack, key)
+            )
 
     def _line(
-        self, path: Path, lineno: int, line: str, *, constraint: bool, seen: set[Path]
+        self,
+        path: Path,
+        lineno: int,
+        line: str,
+        *,
+        constraint: bool,
+        seen: set[Path],
+        stack: tuple[Path, ...],
     ) -> Iterator[Dependency | Unresolvable]:
         file = str(path)
         origin = Origin(file, lineno)
         if line.startswith("-"):
-            yield from self._option(path, origin, line, constraint=constraint, seen=seen)
+            yield from self._option(
+                path, origin, line, constraint=constraint, seen=seen, stack=stack
+            )
             return
         args, options = _split_options(line)
         hashes = _hashes(options, file, lineno)
@@ -106,7 +120,14 @@ class RequirementsSource(DependencySource):
         yield Dependency(args, origin, hashes=hashes, constraint=constraint)
 
     def _option(
-        self, path: Path, origin: Origin, line: str, *, constraint: bool, seen: set[Path]
+        self,
+        path: Path,
+        origin: Origin,
+        line: str,
+        *,
+        constraint: bool,
+        seen: set[Path],
+        stack: tuple[Path, ...],
     ) -> Iterator[Dependency | Unresolvable]:
         file, lineno = origin.file, origin.line
         try:
@@ -122,7 +143,12 @@ class RequirementsSource(DependencySource):
             target = path.parent / value
             if not target.is_file():
                 raise InputError(f"included file {value!r} not found", file=file, line=lineno)
-            yield from self._read(target, constraint=is_constraint, seen=seen)
+            if target.resolve() in stack:
+                chain = [*stack[stack.index(target.resolve()) :], target.resolve()]
+                raise InputError(
+                    "include loop: " + " -> ".join(p.name for p in chain), file=file, line=lineno
+                )
+            yield from self._read(target, constraint=is_constraint, seen=seen, stack=stack)
         elif opt in ("-e", "--editable"):
             yield Unresolvable(value, origin, "editable install of a local or VCS project")
         elif opt in ("-i", "--index-url"):

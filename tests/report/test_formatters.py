@@ -74,3 +74,17 @@ def test_hostile_fragment_survives_verbatim_in_json() -> None:
 
     data = json.loads(formatter_for("json").format(make_report(hostile_finding())))
     assert data["results"][0]["name"] == "bad" + HOSTILE
+
+
+@pytest.mark.parametrize("name", FORMAT_NAMES)
+def test_an_empty_report_never_reads_as_a_pass(name: str) -> None:
+    """No package checked is exit 4: no format may call it a pass."""
+    import json
+
+    out = formatter_for(name).format(make_report())
+    if name == "json":
+        assert json.loads(out)["verdict"] == "nothing-scanned"
+    elif name in ("text", "markdown", "github"):
+        assert "NOTHING SCANNED" in out and "PASS" not in out and "✅" not in out
+    else:  # SARIF: no result, no claim
+        assert json.loads(out)["runs"][0]["results"] == []

@@ -75,3 +75,11 @@ def test_discover_falls_back_to_pyproject(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("")
     assert discover(tmp_path) == [tmp_path / "pyproject.toml"]
     assert discover(tmp_path / "empty-nonexistent") == []
+
+
+def test_a_directory_is_named_as_one(tmp_path: Path) -> None:
+    folder = tmp_path / "requirements.txt"  # even one named like a dependency file
+    folder.mkdir()
+    with pytest.raises(InputError, match="is a directory") as info:
+        source_for(folder)
+    assert str(info.value).startswith(f"{folder}: ") and info.value.exit_code == 2

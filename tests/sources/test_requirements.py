@@ -27,7 +27,7 @@ def test_fixture_file_reads_every_form() -> None:
     by_req = {d.requirement: d for d in deps}
     top = str(FIXTURES / "requirements.txt")
 
-    # include (relative to the including file) comes first, and its cycle back is ignored
+    # include (relative to the including file) comes first
     assert deps[0].requirement == "six"
     assert deps[0].origin.file == str(FIXTURES / "base.txt")
     assert deps[0].origin.line == 1
@@ -115,3 +115,19 @@ def test_collect_twice_gives_same_result() -> None:
     source = RequirementsSource(FIXTURES / "requirements.txt")
     assert list(source.collect()) == list(source.collect())
     assert source.extra_index_urls == ["https://extra.example/simple"]
+
+
+def test_an_include_loop_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("six\n-r b.txt\n")
+    (tmp_path / "b.txt").write_text("# dev\n-r a.txt\n")
+    with pytest.raises(InputError, match=r"include loop: a.txt -> b.txt -> a.txt") as err:
+        list(RequirementsSource(tmp_path / "a.txt").collect())
+    assert str(err.value).startswith(f"{tmp_path / 'b.txt'}:2: ")
+
+
+def test_a_file_included_twice_but_not_in_a_loop_is_read_once(tmp_path: Path) -> None:
+    (tmp_path / "common.txt").write_text("six\n")
+    (tmp_path / "a.txt").write_text("-r common.txt\n")
+    (tmp_path / "top.txt").write_text("-r common.txt\n-r a.txt\n")
+    _, deps, _ = _collect(tmp_path / "top.txt")
+    assert [d.requirement for d in deps] == ["six"]
