@@ -372,6 +372,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="mphunter-gate: %(message)s"
     )
+    # urllib3 warns once per retry ("Retrying (...) after connection broken"); the
+    # failure that matters reaches the user as one error line, so its retries show
+    # only with -v.
+    logging.getLogger("urllib3").setLevel(logging.INFO if args.verbose else logging.ERROR)
     try:
         return COMMANDS[args.command](args)
     except GateError as exc:

@@ -91,6 +91,8 @@ def test_check_exit_codes(
     res = run_gate(["check", str(ok), "--index-url", "http://127.0.0.1:9/simple"], gate_env)
     assert res.returncode == 3, res.stdout + res.stderr
     assert "Traceback" not in res.stderr
+    # One line: urllib3's per-retry warnings are not the user's business without -v.
+    assert res.stderr.strip().count("\n") == 0 and "cannot reach index" in res.stderr
 
 
 def test_scan_local_archives(gate_env: dict[str, str], tmp_path: Path) -> None:
