@@ -13,7 +13,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mphunter_gate import __version__
 from mphunter_gate.errors import GateError, InputError
@@ -48,7 +48,12 @@ def _add_output(p: argparse.ArgumentParser) -> None:
         default=None,
         help="do not fail the gate for packages that could not be scanned",
     )
-    p.add_argument("--file-search-mode", choices=("setup_only", "all_files"), default=None)
+    p.add_argument(
+        "--file-search-mode",
+        choices=("setup_only", "all_files"),
+        default=None,
+        help="all_files (default): every file of each package, by stage; setup_only: setup.py",
+    )
     p.add_argument(
         "--analyse-known",
         action="store_true",
@@ -97,17 +102,47 @@ def _add_check_inputs(p: argparse.ArgumentParser) -> None:
     )
 
 
+EXIT_CODES = """exit codes:
+  0  every package passed
+  1  a package failed, or could not be scanned (unless --allow-unscanned)
+  2  bad input (one line naming the file and line)
+  3  the gate could not finish (index or network unreachable, models broken)
+  4  nothing was scanned"""
+
+
+def _add_verbose(p: argparse.ArgumentParser, default: object) -> None:
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="log each stage's progress (and the index's retries) to stderr",
+    )
+
+
+def _command(sub: Any, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+    """A subcommand's parser; `-v` works after the command too (SUPPRESS keeps a -v
+    given before it)."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        name, epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs
+    )
+    _add_verbose(p, default=argparse.SUPPRESS)
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mphunter-gate",
         description="Statically check the install-time scripts of Python dependencies for malware, "
         "without running them.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true")
+    _add_verbose(parser, default=False)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    c = sub.add_parser("check", help="resolve, fetch and score a project's dependencies")
+    c = _command(sub, "check", help="resolve, fetch and score a project's dependencies")
     _add_check_inputs(c)
     c.add_argument(
         "--changed-since",
@@ -116,8 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_output(c)
 
-    i = sub.add_parser(
-        "install", help="check, then pip install exactly the scanned files (nothing unscanned)"
+    i = _command(
+        sub, "install", help="check, then pip install exactly the scanned files (nothing unscanned)"
     )
     _add_check_inputs(i)
     i.add_argument("--python", help="interpreter whose pip installs (default: this one)")
@@ -134,11 +169,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_output(i)
 
-    s = sub.add_parser("scan", help="score local sdists, wheels or unpacked folders (no network)")
+    s = _command(sub, "scan", help="score local sdists, wheels or unpacked folders (no network)")
     s.add_argument("paths", nargs="+", help="archives or folders")
     _add_output(s)
 
-    k = sub.add_parser("corpus", help="download the benign corpus's install-time files")
+    k = _command(sub, "corpus", help="download the benign corpus's install-time files")
     k.add_argument("--top", type=int, default=8000, help="most downloaded names to take")
     k.add_argument("--random", type=int, default=3000, help="long-tail names to take")
     k.add_argument(
@@ -148,14 +183,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="most downloaded names whose earlier release series are also taken",
     )
     k.add_argument("--dir", type=Path, help="corpus folder (default: in the user cache)")
-    k.add_argument("--workers", type=int, default=12)
+    k.add_argument("--workers", type=int, default=12, help="parallel downloads (default: 12)")
 
-    t = sub.add_parser("train", help="train the models from the corpora")
+    t = _command(sub, "train", help="train the models from the corpora")
     t.add_argument("--corpus", type=Path, help="benign corpus folder (default: in the user cache)")
     t.add_argument(
-        "--malicious", type=Path, default=Path("../shared/corpus/malregistry-dev.tar.xz")
+        "--malicious",
+        type=Path,
+        default=Path("../shared/corpus/malregistry-dev.tar.xz"),
+        help="the known-malicious corpus, a .tar.xz read as text (its .jsonl beside it)",
     )
-    t.add_argument("--out", type=Path, default=Path("models"))
+    t.add_argument(
+        "--out", type=Path, default=Path("models"), help="models folder to write (default: models)"
+    )
     t.add_argument("--config", type=Path, help="the seed's config.ini [train] section is honoured")
     t.add_argument(
         "--known-only",
@@ -163,11 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="only (re)build the known-benign file set of the models in --out from the corpus",
     )
 
-    e = sub.add_parser("evaluate", help="recall, FPR, AUC of the models on labelled folders")
-    e.add_argument("--malicious", type=Path, required=True)
-    e.add_argument("--benign", type=Path, required=True)
+    e = _command(sub, "evaluate", help="recall, FPR, AUC of the models on labelled folders")
+    e.add_argument(
+        "--malicious", type=Path, required=True, help="folder of malicious packages (never run)"
+    )
+    e.add_argument("--benign", type=Path, required=True, help="folder of benign packages")
     e.add_argument("--plot", type=Path, help="write ROC and precision-recall PNGs here")
-    e.add_argument("--models", type=Path)
+    e.add_argument("--models", type=Path, help="models folder (default: the bundled models)")
     return parser
 
 
