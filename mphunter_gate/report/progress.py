@@ -1,9 +1,12 @@
-"""A one-line progress bar on stderr while the gate fetches and scores.
+"""Progress on stderr while the gate fetches and scores.
 
-Fetching and scoring a large lock file takes a while; a person at a
-terminal should see that it is moving. Anything else (a CI log, a pipe, a
-file, `TERM=dumb`) gets nothing: carriage-return animations turn logs into
-noise, and stdout stays clean for the report either way.
+Fetching and scoring a large lock file takes minutes cold; whoever waits
+should see that it is moving. A terminal gets a one-line bar redrawn in
+place. Anything else (a CI log, a pre-commit hook, a pipe, `TERM=dumb`) gets
+a plain line every few seconds instead (carriage-return animations turn logs
+into noise, and a silent job of several minutes looks hung); a run shorter
+than that interval prints nothing. `MPHUNTER_GATE_NO_PROGRESS` turns both
+off. stdout stays clean for the report either way.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Mapping
 from typing import TextIO
 
 from mphunter_gate.report.explain import clean
@@ -19,13 +23,25 @@ _BAR_WIDTH = 24
 _LABEL_WIDTH = 40
 
 
-def terminal_wants_progress(stream: TextIO, environ: dict[str, str] | None = None) -> bool:
+#: Seconds between two progress lines where the bar cannot be drawn.
+LINE_INTERVAL = 5.0
+
+
+def terminal_wants_progress(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
     """Whether `stream` is an interactive terminal that can redraw a line."""
     env = os.environ if environ is None else environ
     if env.get("TERM") == "dumb" or env.get("CI") or env.get("MPHUNTER_GATE_NO_PROGRESS"):
         return False
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
+
+
+def progress_mode(stream: TextIO, environ: Mapping[str, str] | None = None) -> str:
+    """`bar` on a terminal, `lines` elsewhere, `off` when the user asked for none."""
+    env = os.environ if environ is None else environ
+    if env.get("MPHUNTER_GATE_NO_PROGRESS"):
+        return "off"
+    return "bar" if terminal_wants_progress(stream, env) else "lines"
 
 
 class Progress:
@@ -41,9 +57,14 @@ class Progress:
         *,
         enabled: bool | None = None,
         min_interval: float = 0.05,
+        mode: str | None = None,
     ) -> None:
         self.stream = stream if stream is not None else sys.stderr
-        self.enabled = terminal_wants_progress(self.stream) if enabled is None else enabled
+        if mode is None:
+            mode = progress_mode(self.stream) if enabled is None else "bar" if enabled else "off"
+        self.mode = mode
+        self.enabled = mode == "bar"
+        self._started = time.monotonic()
         self.total = 0
         self.done = 0
         self._min_interval = min_interval
@@ -55,6 +76,7 @@ class Progress:
         self.total = max(total, 0)
         self.done = 0
         self._draw("", force=True)
+        # (in `lines` mode the first line waits for the interval: see `_line`)
 
     def advance(self, label: str = "") -> None:
         """One step finished; `label` names it (a package name, say)."""
@@ -82,6 +104,9 @@ class Progress:
         return f"[{bar}] {self.done}/{self.total} {clean(label, _LABEL_WIDTH)}".rstrip()
 
     def _draw(self, label: str, *, force: bool = False) -> None:
+        if self.mode == "lines":
+            self._line(label)
+            return
         if not self.enabled:
             return
         now = time.monotonic()
@@ -91,3 +116,14 @@ class Progress:
         self.stream.write("\r\x1b[2K" + self.render(label))
         self.stream.flush()
         self._drawn = True
+
+    def _line(self, label: str) -> None:
+        """A plain line, at most every LINE_INTERVAL seconds and not before the first
+        interval has passed (a short run stays silent)."""
+        now = time.monotonic()
+        if now - max(self._last_draw, self._started) < LINE_INTERVAL:
+            return
+        self._last_draw = now
+        text = f"mphunter-gate: judged {self.done}/{self.total} packages"
+        self.stream.write(text + (f" (last: {clean(label, _LABEL_WIDTH)})" if label else "") + "\n")
+        self.stream.flush()
