@@ -25,6 +25,7 @@ from mphunter_gate import select as selection
 from mphunter_gate.config import overall_verdict
 from mphunter_gate.errors import ArchiveError, InputError, PackageIndexError
 from mphunter_gate.fetch.archive import DirTree, open_tree
+from mphunter_gate.fetch.index import MAX_DOWNLOAD
 from mphunter_gate.types import (
     Artifact,
     Dependency,
@@ -130,9 +131,14 @@ class Judge:
 
         path = (self._models_dir or default_models_dir()) / "manifest.json"
         try:
-            return dict(json.loads(path.read_text()))
+            manifest = dict(json.loads(path.read_text()))
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot read model manifest {path}: {exc}") from exc
+        threshold = manifest.get("threshold")
+        # NaN compares false with everything: a NaN threshold would pass every package.
+        if not isinstance(threshold, int | float) or not 0.0 <= threshold <= 1.0:
+            raise ModelError(f"{path}: threshold {threshold!r} is not a number in [0, 1]")
+        return manifest
 
     @property
     def threshold(self) -> float:
@@ -410,7 +416,13 @@ def _local(path_text: str, mode: str) -> tuple[str | None, TreeReader]:
     path = Path(path_text)
     if not path.exists():
         raise InputError("no such file or directory", file=path_text)
+    if not path.is_dir() and not path.is_file():  # a FIFO would block, /dev/zero never end
+        raise InputError("not a regular file or folder", file=path_text)
     name, version = _name_version(path)
+    if not path.is_dir() and path.stat().st_size > MAX_DOWNLOAD:
+        raise InputError(
+            f"larger than {MAX_DOWNLOAD // 2**20} MiB, the archive cap", file=path_text
+        )
     data = None if path.is_dir() else path.read_bytes()
     sha = hashlib.sha256(data).hexdigest() if data is not None else None
 

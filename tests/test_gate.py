@@ -116,3 +116,33 @@ def test_a_later_run_analyses_only_the_files_it_has_not_judged(tmp_path, monkeyp
     assert second.scores[0] == replace(first.scores[0], path="pkg-1.1/setup.py")
     assert Judge(GateOptions(cache_dir=tmp_path / "other")).analyse(release("1.1", "x = 1\n"))
     assert seen[1:] == ["pkg-1.1/setup.py", "pkg-1.1/pkg/new.py"]  # another cache knows nothing
+
+
+@pytest.mark.parametrize("threshold", [float("nan"), 1.5, -0.1, "0.9", None])
+def test_a_manifest_threshold_outside_0_1_is_refused(tmp_path, threshold) -> None:
+    """A NaN threshold compares false with every score: everything would pass."""
+    import json
+
+    from mphunter_gate.errors import ModelError
+    from mphunter_gate.gate import GateOptions, Judge
+
+    (tmp_path / "manifest.json").write_text(
+        json.dumps({"threshold": threshold, "model_version": "t"})
+    )
+    with pytest.raises(ModelError, match="threshold") as err:
+        _ = Judge(GateOptions(), tmp_path).threshold
+    assert err.value.exit_code == 3
+
+
+def test_scan_refuses_what_is_not_a_regular_file_or_folder(tmp_path) -> None:
+    import os
+
+    from mphunter_gate.errors import InputError
+    from mphunter_gate.gate import GateOptions, scan
+
+    fifo = tmp_path / "pkg-1.0.tar.gz"
+    os.mkfifo(fifo)  # opening it to read would block forever
+    with pytest.raises(InputError, match="not a regular file"):
+        scan([str(fifo)], GateOptions())
+    with pytest.raises(InputError, match="not a regular file"):
+        scan(["/dev/zero"], GateOptions())

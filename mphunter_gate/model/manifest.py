@@ -78,6 +78,8 @@ class Manifest:
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(f"{path}: malformed model manifest: {exc}") from exc
+        if not 0.0 <= manifest.threshold <= 1.0:  # also refuses NaN
+            raise ModelError(f"{path}: threshold {manifest.threshold!r} is not in [0, 1]")
         if manifest.format_version != FORMAT_VERSION:
             raise ModelError(f"{path}: unsupported manifest format {manifest.format_version}")
         return manifest

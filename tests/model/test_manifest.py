@@ -68,3 +68,12 @@ def test_garbage_manifest_is_refused(models: Path) -> None:
     (models / "manifest.json").write_text("{not json")
     with pytest.raises(ModelError, match="unreadable"):
         Detector.load(models)
+
+
+@pytest.mark.parametrize("threshold", [float("nan"), 2.0])
+def test_a_threshold_outside_0_1_is_refused(tmp_path: Path, threshold: float) -> None:
+    from mphunter_gate.model.manifest import Manifest
+
+    Manifest("mph-t", threshold, {}, {}).write(tmp_path)
+    with pytest.raises(ModelError, match="threshold"):
+        Manifest.read(tmp_path)
