@@ -75,10 +75,23 @@ class DependencySource(ABC):
     def _error(self, message: str, line: int | None = None) -> InputError:
         return InputError(message, file=str(self.path), line=line)
 
+    def _typed(self, value: Any, kind: type | tuple[type, ...], what: str, line: int) -> Any:
+        """`value` if it has the type the lock format gives `what`, else an InputError
+        at `line`: a string of hashes read as a list drops every hash, silently."""
+        if not isinstance(value, kind) or isinstance(value, bool):
+            names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+            raise self._error(
+                f"{what} must be {_TYPE_WORDS.get(names, names)}, not {value!r:.60}", line
+            )
+        return value
+
     def _add_index(self, url: str, *, extra: bool) -> None:
         bucket = self.extra_index_urls if extra else self.index_urls
         if url not in bucket:
             bucket.append(url)
+
+
+_TYPE_WORDS = {"str": "a string", "list": "an array", "dict": "a table/object"}
 
 
 def one_line(exc: Exception) -> str:

@@ -51,8 +51,11 @@ class PipfileLockSource(DependencySource):
             raise self._error(
                 f"{name}: expected a pinned version (==x), found {version!r}", origin.line
             )
+        listed = self._typed(entry.get("hashes", []), list, f"{name}: `hashes`", origin.line)
         hashes = frozenset(
-            d for h in entry.get("hashes", []) if isinstance(h, str) and (d := sha256_of(h))
+            d
+            for h in listed
+            if (d := sha256_of(self._typed(h, str, f"{name}: a hash", origin.line)))
         )
         marker = entry.get("markers") if isinstance(entry.get("markers"), str) else None
         yield pinned_dependency(name, version.lstrip("="), origin, hashes, marker)

@@ -37,7 +37,8 @@ class PoetryLockSource(DependencySource):
             line = lines[i] if i < len(lines) else 1
             if not isinstance(pkg, dict) or "name" not in pkg or "version" not in pkg:
                 raise self._error("[[package]] needs a name and a version", line)
-            name = str(pkg["name"])
+            name = self._typed(pkg["name"], str, "`name`", line)
+            version = self._typed(pkg["version"], str, f"{name}: `version`", line)
             origin = Origin(str(self.path), line)
             source = pkg.get("source", {})
             kind = source.get("type") if isinstance(source, dict) else None
@@ -52,8 +53,11 @@ class PoetryLockSource(DependencySource):
                 self._add_index(source["url"], extra=True)
             files = pkg.get("files", old_by_name.get(canonicalize_name(name), []))
             hashes = set()
-            for entry in files if isinstance(files, list) else []:
-                value = entry.get("hash") if isinstance(entry, dict) else None
-                if isinstance(value, str) and (digest := sha256_of(value)):
-                    hashes.add(digest)
-            yield pinned_dependency(name, str(pkg["version"]), origin, frozenset(hashes))
+            for entry in self._typed(files, list, f"{name}: `files`", line):
+                entry = self._typed(entry, dict, f"{name}: a file", line)
+                value = entry.get("hash")
+                if value is not None:
+                    digest = sha256_of(self._typed(value, str, f"{name}: a hash", line))
+                    if digest:
+                        hashes.add(digest)
+            yield pinned_dependency(name, version, origin, frozenset(hashes))

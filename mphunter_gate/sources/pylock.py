@@ -39,7 +39,7 @@ class PylockSource(DependencySource):
             yield from self._package(pkg, Origin(str(self.path), line))
 
     def _package(self, pkg: dict[str, Any], origin: Origin) -> Iterator[Dependency | Unresolvable]:
-        name = str(pkg["name"])
+        name = self._typed(pkg["name"], str, "`name`", origin.line)
         for kind in ("vcs", "directory", "archive"):
             if kind in pkg:
                 where = (
@@ -56,12 +56,19 @@ class PylockSource(DependencySource):
         index = pkg.get("index")
         if isinstance(index, str) and index.rstrip("/") != PYPI:
             self._add_index(index, extra=True)
-        entries: list[Any] = [pkg["sdist"]] if isinstance(pkg.get("sdist"), dict) else []
-        entries.extend(pkg.get("wheels", []) if isinstance(pkg.get("wheels"), list) else [])
+        version = self._typed(pkg["version"], str, f"{name}: `version`", origin.line)
+        entries: list[Any] = []
+        if "sdist" in pkg:
+            entries.append(self._typed(pkg["sdist"], dict, f"{name}: `sdist`", origin.line))
+        entries.extend(self._typed(pkg.get("wheels", []), list, f"{name}: `wheels`", origin.line))
         hashes = set()
         for entry in entries:
-            value = entry.get("hashes", {}).get("sha256") if isinstance(entry, dict) else None
-            if isinstance(value, str) and (digest := sha256_of(value)):
-                hashes.add(digest)
+            entry = self._typed(entry, dict, f"{name}: a wheel", origin.line)
+            table = self._typed(entry.get("hashes", {}), dict, f"{name}: `hashes`", origin.line)
+            value = table.get("sha256")
+            if value is not None:
+                digest = sha256_of(self._typed(value, str, f"{name}: a sha256", origin.line))
+                if digest:
+                    hashes.add(digest)
         marker = pkg.get("marker") if isinstance(pkg.get("marker"), str) else None
-        yield pinned_dependency(name, str(pkg["version"]), origin, frozenset(hashes), marker)
+        yield pinned_dependency(name, version, origin, frozenset(hashes), marker)

@@ -305,3 +305,50 @@ def test_malformed_lock_files(
         list(source_for(path).collect())
     assert str(info.value).startswith(f"{path}:{line}: ")
     assert fragment in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("filename", "text", "message"),
+    [
+        (
+            "Pipfile.lock",
+            '{"default": {"six": {"version": "==1.16.0", "hashes": "sha256:ab"}}}',
+            "six: `hashes` must be an array",
+        ),
+        (
+            "Pipfile.lock",
+            '{"default": {"six": {"version": "==1.16.0", "hashes": [7]}}}',
+            "six: a hash must be a string",
+        ),
+        (
+            "pylock.toml",
+            'lock-version = "1.0"\n[[packages]]\nname = "six"\nversion = 3\n',
+            "six: `version` must be a string",
+        ),
+        (
+            "pylock.toml",
+            'lock-version = "1.0"\n[[packages]]\nname = "six"\nversion = "1"\nwheels = "x"\n',
+            "six: `wheels` must be an array",
+        ),
+        (
+            "poetry.lock",
+            '[[package]]\nname = "six"\nversion = "1.16.0"\nfiles = 3\n',
+            "six: `files` must be an array",
+        ),
+        (
+            "poetry.lock",
+            '[[package]]\nname = "six"\nversion = "1.16.0"\nfiles = [{hash = 5}]\n',
+            "six: a hash must be a string",
+        ),
+    ],
+)
+def test_wrong_field_types_are_an_input_error_with_file_and_line(
+    tmp_path: Path, filename: str, text: str, message: str
+) -> None:
+    """A string of hashes iterated as a list drops every hash without a word."""
+    path = tmp_path / filename
+    path.write_text(text)
+    with pytest.raises(InputError, match=message) as err:
+        list(source_for(path).collect())
+    assert str(err.value).startswith(f"{path}:")
+    assert str(err.value).split(":")[1].isdigit()  # the line
