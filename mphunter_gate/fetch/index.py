@@ -331,6 +331,7 @@ class Index:
         """PEP 691 JSON. Raises ValueError/KeyError/TypeError on a malformed page."""
         files = []
         for f in doc["files"]:
+            _expect_types(f)
             kind = _kind(f["filename"])
             if kind is None:
                 continue
@@ -610,3 +611,26 @@ def _atomic_write(path: Path, data: bytes) -> None:
     except OSError:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+#: The types PEP 691 gives a file's fields (None: the field may be absent or null).
+_FILE_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "filename": (str,),
+    "url": (str,),
+    "size": (int, type(None)),
+    "requires-python": (str, type(None)),
+    "hashes": (dict, type(None)),
+    "yanked": (bool, str, type(None)),
+}
+
+
+def _expect_types(f: Any) -> None:
+    """Raise TypeError for a file entry whose fields have other types than PEP 691
+    gives (`"size": "huge"`): a broken index, reported as one, not a traceback later."""
+    if not isinstance(f, dict):
+        raise TypeError(f"a file entry is {type(f).__name__}, not an object")
+    for field, types in _FILE_FIELD_TYPES.items():
+        value = f.get(field)
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            raise TypeError(f"{f.get('filename')!r}: {field} is {value!r:.40}")
+

@@ -251,7 +251,17 @@ def test_unknown_project_is_empty_and_extra_index_is_searched(
 
 @pytest.mark.parametrize(
     "body",
-    [b"{not json", b'{"meta": {}}', b'{"files": [{"url": "/x"}]}', b'{"files": 3}'],
+    [
+        b"{not json",
+        b'{"meta": {}}',
+        b'{"files": [{"url": "/x"}]}',
+        b'{"files": 3}',
+        b'{"files": [{"filename": "demo-1.0.tar.gz", "url": "/f", "size": "huge"}]}',
+        b'{"files": [{"filename": "demo-1.0.tar.gz", "url": "/f", "requires-python": 3}]}',
+        b'{"files": [{"filename": "demo-1.0.tar.gz", "url": "/f", "hashes": "sha256:ab"}]}',
+        b'{"files": [{"filename": "demo-1.0.tar.gz", "url": "/f", "size": true}]}',
+        b'{"files": ["demo-1.0.tar.gz"]}',
+    ],
 )
 def test_unreadable_json_page_is_an_index_error(
     fake: FakeIndex, tmp_path: Path, body: bytes
