@@ -9,9 +9,13 @@ was scanned. Errors a user can cause are one line, never a traceback.
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
+import shutil
 import sys
+import tempfile
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -258,7 +262,7 @@ def _options(config: Config, args: argparse.Namespace) -> GateOptions:
     from mphunter_gate.gate import GateOptions
 
     return GateOptions(
-        cache_dir=config.cache_dir or default_cache_dir(),
+        cache_dir=usable_cache(config.cache_dir or default_cache_dir()),
         threshold=config.threshold,
         allow_unscanned=config.allow_unscanned,
         file_search_mode=config.file_search_mode,
@@ -284,6 +288,27 @@ def _finish(report: Report, config: Config, args: argparse.Namespace) -> int:
     return exit_code(report)
 
 
+_CACHE_PARTS = ("pages", "blobs", "metadata", "verdicts")
+
+
+@cache
+def usable_cache(path: Path) -> Path:
+    """`path` if the cache's folders can be written there, else a fresh temporary
+    folder (with one warning): an unwritable cache costs speed, never the run."""
+    try:
+        for part in _CACHE_PARTS:
+            folder = path / part
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryFile(dir=folder):
+                pass
+        return path
+    except OSError as exc:
+        spare = Path(tempfile.mkdtemp(prefix="mphunter-gate-cache-"))
+        atexit.register(shutil.rmtree, spare, ignore_errors=True)
+        log.warning("cache %s is not writable (%s); this run uses none", path, exc.strerror)
+        return spare
+
+
 def _progress() -> Progress:
     from mphunter_gate.report.progress import Progress
 
@@ -307,7 +332,7 @@ def _check_report(
 ) -> tuple[Report | None, str | None, list[str]]:
     """The check's report (None: nothing changed since --changed-since) and the indexes used."""
     from mphunter_gate import gate
-    from mphunter_gate.fetch.index import Index, pip_index_urls
+    from mphunter_gate.fetch.index import Index, default_cache_dir, pip_index_urls
 
     files = list(args.files)
     if not files:
@@ -329,7 +354,8 @@ def _check_report(
     pip_index, pip_extra = pip_index_urls()
     index_url = config.index_url or (file_index[0] if file_index else None) or pip_index
     extra = [*config.extra_index_urls, *file_extra] or list(pip_extra)
-    index = Index(index_url, extra, offline=config.offline, cache_dir=config.cache_dir)
+    cache = usable_cache(config.cache_dir or default_cache_dir())
+    index = Index(index_url, extra, offline=config.offline, cache_dir=cache)
     progress = _progress()
     try:
         report = gate.check(deps, bad, index, _options(config, args), args.models, progress)

@@ -42,3 +42,19 @@ def test_help_lists_the_exit_codes(command: str | None) -> None:
     sub = parser if command is None else _subparsers(parser)[command]
     text = sub.format_help()
     assert "exit codes:" in text and "4  nothing was scanned" in text
+
+
+def test_an_unwritable_cache_costs_one_warning_and_a_temporary_cache(
+    tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from mphunter_gate.cli import usable_cache
+
+    bad = tmp_path / "cache"
+    bad.mkdir()
+    (bad / "pages").write_text("a file where a folder belongs")
+    spare = usable_cache(bad)
+    assert spare != bad and spare.is_dir()
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "is not writable" in caplog.text
+    good = tmp_path / "fine"
+    assert usable_cache(good) == good and (good / "blobs").is_dir()

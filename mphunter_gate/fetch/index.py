@@ -600,17 +600,28 @@ def _check_content_range(
         raise PackageIndexError(f"range request to {where}: got bytes {first}-{last}")
 
 
+_unwritable: set[Path] = set()  # cache folders already warned about
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temporary file and rename, so a killed run never leaves half a blob."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    """Write a cache entry via a temporary file and rename, so a killed run never
+    leaves half a blob. A cache that cannot be written (read-only, full, a file where
+    a folder belongs) only costs speed: one warning per folder, and the run goes on
+    uncached."""
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
-    except OSError:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    except OSError as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        folder = path.parent.parent
+        if folder not in _unwritable:
+            _unwritable.add(folder)
+            log.warning("cache %s is not writable (%s); going on without it", folder, exc.strerror)
 
 
 #: The types PEP 691 gives a file's fields (None: the field may be absent or null).
@@ -633,4 +644,3 @@ def _expect_types(f: Any) -> None:
         value = f.get(field)
         if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
             raise TypeError(f"{f.get('filename')!r}: {field} is {value!r:.40}")
-
