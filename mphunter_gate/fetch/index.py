@@ -51,6 +51,9 @@ _ACCEPT = f"{_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01
 PAGE_TTL = 3600.0
 #: Largest distribution file we download. Bigger files are reported, not read.
 MAX_DOWNLOAD = 200 * 1024 * 1024
+#: Largest project page read (PyPI's largest, ddtrace's, is tens of MB as JSON); a
+#: hostile 1 GB page parsed whole peaked at 3.1 GB.
+MAX_PAGE = 128 * 1024 * 1024
 #: Bytes of downloaded artifacts `fetch_many` holds ahead of its caller (by index sizes).
 MAX_WINDOW_BYTES = 64 * 1024 * 1024
 #: Longest wait a server's Retry-After can impose before one retry.
@@ -274,7 +277,8 @@ class Index:
         if self.offline:
             raise PackageIndexError(f"--offline: no cached index page for {name!r}")
         try:
-            resp = self._get(f"{base}/{name}/", headers={"Accept": _ACCEPT})
+            resp = self._get(f"{base}/{name}/", headers={"Accept": _ACCEPT}, stream=True)
+            body = _read_capped(resp, MAX_PAGE, f"index page of {name}") if resp.ok else b""
         except requests.RequestException as exc:
             raise PackageIndexError(f"cannot reach index {base}: {_scrub(exc)}") from exc
         if resp.status_code == 404:
@@ -285,9 +289,11 @@ class Index:
             page_url = _redact(resp.url)
             try:
                 if resp.headers.get("Content-Type", "").split(";")[0].strip() == _JSON:
-                    files = self._parse_json(resp.json(), page_url)
+                    files = self._parse_json(json.loads(body), page_url)
                 else:
-                    files = self._parse_html(resp.text, page_url)
+                    files = self._parse_html(
+                        body.decode(resp.encoding or "utf-8", "replace"), page_url
+                    )
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise PackageIndexError(
                     f"index {base} sent an unreadable page for {name}: {exc!r}"

@@ -715,3 +715,15 @@ def test_pypiserver_list_fetch_warm_and_tampered(local_index: LocalIndex, tmp_pa
     sdist_path.write_bytes(sdist_path.read_bytes() + b"\0" * 1024)
     with pytest.raises(PackageIndexError, match="hash mismatch"):
         fresh.fetch(listed[sdist_path.name])
+
+
+def test_a_page_over_the_cap_is_refused_while_it_streams(
+    fake: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mphunter_gate.fetch.index as index_module
+
+    monkeypatch.setattr(index_module, "MAX_PAGE", 1000)
+    rows = [{"filename": f"demo-1.{i}.tar.gz", "url": f"/f/demo-1.{i}.tar.gz"} for i in range(50)]
+    fake.json_page("demo", rows)
+    with pytest.raises(PackageIndexError, match="limit of 1000"):
+        _index(fake.simple, tmp_path).project_files("demo")
