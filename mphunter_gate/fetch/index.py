@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import requests
+import urllib3
 from packaging.utils import canonicalize_name
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -51,6 +52,9 @@ _ACCEPT = f"{_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01
 PAGE_TTL = 3600.0
 #: Largest distribution file we download. Bigger files are reported, not read.
 MAX_DOWNLOAD = 200 * 1024 * 1024
+#: A response body must average at least MIN_RATE bytes/s once SLOW_GRACE_S have passed.
+MIN_RATE = 20_000
+SLOW_GRACE_S = 30.0
 #: Largest project page read (PyPI's largest, ddtrace's, is tens of MB as JSON); a
 #: hostile 1 GB page parsed whole peaked at 3.1 GB.
 MAX_PAGE = 128 * 1024 * 1024
@@ -575,17 +579,40 @@ def _scrub(exc: BaseException) -> str:
     return re.sub(r"(?<=//)[^/@\s]*@", "", str(exc))
 
 
+def _chunks(resp: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives: urllib3's `read1` returns what one read got, where
+    `iter_content` waits for a full chunk (or the end), so a dripping server would
+    never let the caller look at the clock."""
+    read1 = getattr(resp.raw, "read1", None)
+    if read1 is None:  # not urllib3 2 (a test double)
+        yield from resp.iter_content(1 << 16)
+        return
+    try:
+        while chunk := read1(1 << 16, decode_content=True):
+            yield chunk
+    except urllib3.exceptions.HTTPError as exc:  # what iter_content turns into requests' own
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+
+
 def _read_capped(resp: requests.Response, limit: int, what: str) -> bytes:
     """A streamed body, refused as soon as it grows past `limit` bytes."""
     declared = resp.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PackageIndexError(f"{what} is {declared} bytes, over the limit of {limit}")
     chunks, total = [], 0
-    for chunk in resp.iter_content(1 << 16):
+    started = time.monotonic()
+    for chunk in _chunks(resp):
         total += len(chunk)
         if total > limit:
             raise PackageIndexError(f"{what} exceeds the limit of {limit} bytes")
         chunks.append(chunk)
+        # The socket timeout bounds each read, not the body: a server that drips a byte
+        # every few seconds would hold the run for hours.
+        elapsed = time.monotonic() - started
+        if elapsed > SLOW_GRACE_S and total < MIN_RATE * elapsed:
+            raise PackageIndexError(
+                f"{what}: {total} bytes in {elapsed:.0f} s, slower than {MIN_RATE // 1000} kB/s"
+            )
     return b"".join(chunks)
 
 

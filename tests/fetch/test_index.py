@@ -727,3 +727,45 @@ def test_a_page_over_the_cap_is_refused_while_it_streams(
     fake.json_page("demo", rows)
     with pytest.raises(PackageIndexError, match="limit of 1000"):
         _index(fake.simple, tmp_path).project_files("demo")
+
+
+def test_a_server_that_drips_is_cut_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each byte arrives within the socket timeout; the body as a whole never would."""
+    import socket
+    import threading
+    import time
+
+    import mphunter_gate.fetch.index as index_module
+
+    monkeypatch.setattr(index_module, "SLOW_GRACE_S", 0.5)
+    monkeypatch.setattr(index_module, "MIN_RATE", 1000)
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def drip() -> None:
+        conn, _ = server.accept()
+        conn.recv(65536)
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.pypi.simple.v1+json\r\n"
+            b"Content-Length: 100000\r\n\r\n"
+        )
+        while not stop.wait(0.1):
+            try:
+                conn.sendall(b" ")
+            except OSError:
+                break
+        conn.close()
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/simple"
+    started = time.monotonic()
+    try:
+        with pytest.raises(PackageIndexError, match="slower than 1 kB/s"):
+            _index(url, tmp_path, retries=0).project_files("demo")
+    finally:
+        stop.set()
+        server.close()
+    assert time.monotonic() - started < 10
