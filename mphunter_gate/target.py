@@ -31,6 +31,10 @@ from mphunter_gate.types import DistFile, FileKind
 log = logging.getLogger(__name__)
 
 
+#: Marker variables a lock uses to say which of its groups and extras an entry is for.
+_SELECTION_VARIABLES = re.compile(r"\b(?:dependency_groups|extras)\b")
+
+
 @dataclass(frozen=True)
 class Target:
     """The interpreter and platform we resolve for: marker values and wheel tags."""
@@ -84,6 +88,11 @@ class Target:
         did not need costs a scan; excluding one we did need hides it.
         """
         if marker is None:
+            return True
+        if _SELECTION_VARIABLES.search(str(marker)):
+            # `'dev' in dependency_groups` (pylock, and pipenv's develop section) or
+            # `'x' in extras`: which groups get installed is the installer's choice, not
+            # the target's, and a gate judges every group.
             return True
         for extra in extras:
             env: dict[str, str | AbstractSet[str]] = {
