@@ -32,7 +32,7 @@ from packaging.version import InvalidVersion, Version
 from resolvelib import AbstractProvider, BaseReporter, ResolutionImpossible, Resolver
 from resolvelib.resolvers import ResolutionTooDeep
 
-from mphunter_gate.errors import PackageIndexError
+from mphunter_gate.errors import InputError, PackageIndexError
 from mphunter_gate.fetch.metadata import MetadataReader
 from mphunter_gate.target import Target
 from mphunter_gate.types import Dependency, DistFile, Distribution, FileKind, Unresolvable
@@ -489,6 +489,7 @@ def _resolve_loose(
             try:
                 result = resolver.resolve([req for _, req in remaining], max_rounds=MAX_ROUNDS)
             except ResolutionImpossible as exc:
+                _refuse_direct_conflict(exc, remaining, provider)
                 culprits = _culprits(exc, provider)
                 reason = _conflict_reason(exc, provider)
                 kept = []
@@ -512,6 +513,36 @@ def _resolve_loose(
                 return []
             return _distributions(result, remaining, provider, unresolvable)
         return []
+
+
+def _refuse_direct_conflict(
+    exc: ResolutionImpossible[_Req, _Candidate],
+    remaining: list[tuple[Dependency, _Req]],
+    provider: _Provider,
+) -> None:
+    """An InputError when the user's own files ask for one project in ways no release
+    satisfies at once (`httpx>=0.27,<0.28` here, `httpx>=0.23,<0.25` there): a
+    conflict in the input, named with both lines, not a package to report unscanned."""
+    roots: dict[str, list[_Req]] = {}
+    for cause in exc.causes:
+        if cause.parent is None:
+            roots.setdefault(cause.requirement.identifier, []).append(cause.requirement)
+    for ident, reqs in roots.items():
+        if len({r.specifier for r in reqs}) < 2:
+            continue
+        releases = provider.releases(reqs[0].name)
+        if any(all(r.specifier.contains(v, prereleases=True) for r in reqs) for v in releases):
+            continue  # some release satisfies all: the conflict lies elsewhere
+        lines = [(d.origin, d.requirement) for d, r in remaining if r.identifier == ident]
+        where = " and ".join(
+            f"{o.file}:{o.line} `{text}`" if o else f"`{text}`" for o, text in lines[:4]
+        )
+        first = lines[0][0] if lines else None
+        raise InputError(
+            f"conflicting requirements for {reqs[0].name}: {where}; no release satisfies all",
+            file=first.file if first else None,
+            line=first.line if first else None,
+        )
 
 
 def _culprits(exc: ResolutionImpossible[_Req, _Candidate], provider: _Provider) -> set[str]:

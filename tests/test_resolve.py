@@ -388,3 +388,28 @@ def test_prefetch_warms_the_newest_matching_release_in_the_background() -> None:
     dists, _ = resolve([_dep("lib<2")], index, reader=reader)
     assert [d.version for d in dists] == ["1.4"]
     assert index.metadata_calls == ["lib-1.4-py3-none-any.whl"]  # the resolver hit the cache
+
+
+def test_the_user_s_own_conflicting_lines_are_an_input_error_naming_both() -> None:
+    from mphunter_gate.errors import InputError
+
+    index = FakeIndex({"httpx": [Rel("0.23.0"), Rel("0.24.1"), Rel("0.27.2"), Rel("0.28.0")]})
+    deps = [
+        Dependency("httpx>=0.27,<0.28", Origin("a.txt", 1)),
+        Dependency("httpx>=0.23,<0.25", Origin("b.txt", 4)),
+    ]
+    with pytest.raises(InputError, match="conflicting requirements for httpx") as err:
+        resolve(deps, index)
+    text = str(err.value)
+    assert "a.txt:1 `httpx>=0.27,<0.28`" in text and "b.txt:4 `httpx>=0.23,<0.25`" in text
+    assert err.value.exit_code == 2
+
+
+def test_two_lines_that_agree_on_a_release_are_no_conflict() -> None:
+    index = FakeIndex({"httpx": [Rel("0.24.1"), Rel("0.27.2")]})
+    deps = [
+        Dependency("httpx>=0.24", Origin("a.txt", 1)),
+        Dependency("httpx<0.25", Origin("b.txt", 2)),
+    ]
+    dists, unres = resolve(deps, index)
+    assert [(d.name, d.version) for d in dists] == [("httpx", "0.24.1")] and not unres
