@@ -48,7 +48,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from mphunter_gate.errors import InputError
-from mphunter_gate.types import Dependency, Unresolvable
+from mphunter_gate.types import Dependency, LocalProject, Unresolvable
 
 log = logging.getLogger(__name__)
 
@@ -193,7 +193,9 @@ def _materialise(root: Path, ref: str, rel: PurePosixPath, into: Path, seen: set
     return True
 
 
-def _old_declarations(path: Path, ref: str) -> tuple[list[Dependency], list[Unresolvable]]:
+def _old_declarations(
+    path: Path, ref: str
+) -> tuple[list[Dependency], list[Unresolvable | LocalProject]]:
     """What `path` declared at `ref`; nothing if it did not exist or cannot be read."""
     from mphunter_gate.sources import source_for
 
@@ -209,7 +211,7 @@ def _old_declarations(path: Path, ref: str) -> tuple[list[Dependency], list[Unre
             log.info("%s did not exist at %s: every dependency in it is new", path, ref)
             return [], []
         deps: list[Dependency] = []
-        bad: list[Unresolvable] = []
+        bad: list[Unresolvable | LocalProject] = []
         try:
             for item in source_for(into / rel).collect():
                 (deps if isinstance(item, Dependency) else bad).append(item)  # type: ignore[arg-type]
@@ -274,10 +276,10 @@ def changed_dependencies(
 def changed_unresolvable(
     files: Sequence[Path],
     ref: str,
-    bad: Sequence[Unresolvable],
+    bad: Sequence[Unresolvable | LocalProject],
     *,
     base: Baseline | None = None,
-) -> list[Unresolvable]:
+) -> list[Unresolvable | LocalProject]:
     """The URL/path/editable lines of `bad` that are new since `ref` (compared by text)."""
     base = base if base is not None else baseline(files, ref)
     return [u for u in bad if u.text.strip() not in base.unresolvable]

@@ -33,6 +33,7 @@ from mphunter_gate.types import (
     FileKind,
     Finding,
     JudgedFile,
+    LocalProject,
     Origin,
     ParseMode,
     Report,
@@ -481,12 +482,13 @@ def _artifact_scripts(art: Artifact, mode: str) -> ScriptSet:
 
 def collect(
     files: Sequence[Path],
-) -> tuple[list[Dependency], list[Unresolvable], list[str], list[str]]:
-    """Read every dependency file; returns deps, unresolvables and index URLs they name."""
+) -> tuple[list[Dependency], list[Unresolvable | LocalProject], list[str], list[str]]:
+    """Read every dependency file; returns deps, the rows that are not resolved (what
+    cannot be scanned, and the user's own local projects) and index URLs they name."""
     from mphunter_gate.sources import source_for
 
     deps: list[Dependency] = []
-    bad: list[Unresolvable] = []
+    bad: list[Unresolvable | LocalProject] = []
     index_urls: list[str] = []
     extra: list[str] = []
     for f in files:
@@ -494,7 +496,10 @@ def collect(
             raise InputError("no such file", file=str(f))
         src = source_for(f)
         for item in src.collect():
-            (deps if isinstance(item, Dependency) else bad).append(item)  # type: ignore[arg-type]
+            if isinstance(item, Dependency):
+                deps.append(item)
+            else:
+                bad.append(item)
         index_urls += getattr(src, "index_urls", [])
         extra += getattr(src, "extra_index_urls", [])
     return deps, bad, index_urls, extra
@@ -515,7 +520,7 @@ MAX_BUILD_ROUNDS = 3
 
 def check(
     deps: Sequence[Dependency],
-    unresolvable: Sequence[Unresolvable],
+    unresolvable: Sequence[Unresolvable | LocalProject],
     index: Index,
     options: GateOptions,
     models_dir: Path | None = None,
@@ -545,10 +550,7 @@ def check(
     for round_ in range(MAX_BUILD_ROUNDS + 1):
         dists, bad = resolve(work, index, python_version=first_version, platform=first_platform)
         if round_ == 0:
-            findings += [
-                _unscanned(*_declared(u.text), u.origin.file, u.reason, u.origin)
-                for u in (*unresolvable, *bad)
-            ]
+            findings += [_unresolved_row(u) for u in (*unresolvable, *bad)]
         else:  # pip cannot build without it, so nothing unexamined would be installed
             findings = [_build_gap(f, bad, requested) for f in findings]
         needed_by: dict[str, list[str]] = {}
@@ -577,6 +579,22 @@ def check(
         ]
         requested = {req: [f"{r.name}=={r.version}" for r in rows] for req, rows in asks.items()}
     return _report(judge, findings)
+
+
+def _unresolved_row(item: Unresolvable | LocalProject) -> Finding:
+    """The row of a dependency the gate does not resolve: unscanned, or the user's own
+    project (passed: it is theirs; its requirements have rows of their own)."""
+    if isinstance(item, LocalProject) and item.complete:
+        return Finding(
+            name=item.name,
+            version="local",
+            source=item.origin.file,
+            verdict=Verdict.PASS,
+            score=None,
+            reason=item.reason,
+            origin=item.origin,
+        )
+    return _unscanned(*_declared(item.text), item.origin.file, item.reason, item.origin)
 
 
 def _build_gap(

@@ -375,7 +375,7 @@ def resolve(
                 Unresolvable(dep.requirement, dep.origin, f"invalid requirement: {exc}")
             )
             continue
-        if not target.evaluate(req.marker):
+        if not target.evaluate(req.marker, ("", *dep.extras)):
             log.debug("%s: marker false on the target; not installed", dep.requirement)
             continue
         if req.url:

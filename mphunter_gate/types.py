@@ -38,6 +38,26 @@ class Dependency:
     hashes: frozenset[str] = frozenset()
     pinned: bool = False
     constraint: bool = False  # from a `-c` file: limits versions, never adds a package
+    #: Extras whose `extra == "x"` markers hold for this line: a local project's own
+    #: requirements, read from its metadata, with the extras `-e .[x]` asked for.
+    extras: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class LocalProject:
+    """The user's own project named by a dependency file (`-e .`, `./lib[extra]`).
+
+    It is the user's code, not a dependency: it gets a row saying so, and its
+    requirements, read statically, are resolved and judged as their own rows.
+    `complete` is False when they could not be read (declared dynamic): then the
+    row is unscanned, since what it would install is unknown.
+    """
+
+    text: str
+    origin: Origin
+    name: str
+    reason: str
+    complete: bool = True
 
 
 @dataclass(frozen=True)

@@ -218,3 +218,32 @@ def test_an_sdist_that_pip_builds_brings_its_build_requirements_under_judgement(
     assert rows["tidy-widgetz"]["verdict"] == "fail"
     assert "build dependency of needs-builder==1.0" in rows["tidy-widgetz"]["notes"]
     assert rows["tidy-widgetz"]["origin"] == {"file": str(reqs), "line": 1}
+
+
+def test_an_editable_local_project_brings_its_requirements_under_judgement(
+    local_index: LocalIndex, gate_env: dict[str, str], tmp_path: Path
+) -> None:
+    """`-e .` is the user's own code: a row that says so, and its requirements judged;
+    a malicious one fails the build."""
+    marker = tmp_path / "canary-ran"
+    _serve_fixtures(local_index, marker)
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "my-app"\nversion = "0.1"\ndependencies = ["tidy-widgets==1.2.0"]\n'
+        '[project.optional-dependencies]\nbad = ["tidy-widgetz==9.9.9"]\n'
+    )
+    reqs = project / "requirements.txt"
+    reqs.write_text("-e .\n")
+    res = _check(local_index, gate_env, reqs, "--format", "json")
+    assert res.returncode == 0, res.stdout + res.stderr
+    rows = {r["name"]: r for r in json.loads(res.stdout)["results"]}
+    assert rows["my-app"]["verdict"] == "pass" and "local project" in rows["my-app"]["reason"]
+    assert rows["tidy-widgets"]["verdict"] == "pass" and "tidy-widgetz" not in rows
+    reqs.write_text("-e .[bad]\n")
+    res = _check(local_index, gate_env, reqs, "--format", "json")
+    assert res.returncode == 1, res.stdout + res.stderr
+    rows = {r["name"]: r for r in json.loads(res.stdout)["results"]}
+    assert rows["tidy-widgetz"]["verdict"] == "fail"
+    assert rows["tidy-widgetz"]["origin"] == {"file": str(reqs), "line": 1}
+    assert not marker.exists()

@@ -413,3 +413,13 @@ def test_two_lines_that_agree_on_a_release_are_no_conflict() -> None:
     ]
     dists, unres = resolve(deps, index)
     assert [(d.name, d.version) for d in dists] == [("httpx", "0.24.1")] and not unres
+
+
+def test_a_local_project_s_extra_requirements_hold_for_the_extras_it_asked_for() -> None:
+    index = FakeIndex({"h2": [Rel("4.0")], "brotli": [Rel("1.0")]})
+    deps = [
+        Dependency('h2>=3; extra == "http2"', Origin("r.txt", 1), extras=frozenset({"http2"})),
+        Dependency('brotli; extra == "brotli"', Origin("r.txt", 1), extras=frozenset({"http2"})),
+    ]
+    dists, unres = resolve(deps, index)
+    assert [d.name for d in dists] == ["h2"] and not unres

@@ -412,7 +412,22 @@ def _sdist_reader(data: bytes, filename: str) -> Callable[[str], str | None]:
 
 def metadata_from_sdist(data: bytes, filename: str) -> Metadata:
     """Dependencies declared statically in an sdist, or an explicit "unresolved"."""
-    read = _sdist_reader(data, filename)
+    return _static_metadata(_sdist_reader(data, filename))
+
+
+def metadata_from_folder(folder: Path) -> Metadata:
+    """Dependencies declared statically by a project folder (the user's own `-e .`):
+    pyproject.toml, setup.cfg or the literals of setup.py, read as text, never run."""
+
+    def read(name: str) -> str | None:
+        path = folder / name
+        return archive.decode(path.read_bytes()) if path.is_file() else None
+
+    return _static_metadata(read)
+
+
+def _static_metadata(read: Callable[[str], str | None]) -> Metadata:
+    """Dependencies from a source tree's top-level files, read by base name."""
     pkg_info = read("PKG-INFO")
     requires_python = None
     if pkg_info is not None:

@@ -24,7 +24,7 @@ else:  # pragma: no cover - exercised only on 3.10
 from packaging.version import InvalidVersion, Version
 
 from mphunter_gate.errors import InputError
-from mphunter_gate.types import Dependency, Origin, Unresolvable
+from mphunter_gate.types import Dependency, LocalProject, Origin, Unresolvable
 
 
 class DependencySource(ABC):
@@ -41,7 +41,7 @@ class DependencySource(ABC):
         self.extra_index_urls: list[str] = []
 
     @abstractmethod
-    def collect(self) -> Iterator[Dependency | Unresolvable]:
+    def collect(self) -> Iterator[Dependency | Unresolvable | LocalProject]:
         """Every dependency the file declares, in file order."""
 
     def _read_text(self, path: Path | None = None) -> str:

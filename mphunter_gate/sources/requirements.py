@@ -19,10 +19,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from mphunter_gate.errors import InputError
 from mphunter_gate.sources.base import DependencySource, one_line, sha256_of
-from mphunter_gate.types import Dependency, Origin, Unresolvable
+from mphunter_gate.sources.local import local_project
+from mphunter_gate.types import Dependency, LocalProject, Origin, Unresolvable
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,7 @@ class RequirementsSource(DependencySource):
         super().__init__(path)
         self.constraint = constraint
 
-    def collect(self) -> Iterator[Dependency | Unresolvable]:
+    def collect(self) -> Iterator[Dependency | Unresolvable | LocalProject]:
         self.index_urls.clear()
         self.extra_index_urls.clear()
         yield from self._read(self.path, constraint=self.constraint, seen=set(), stack=())
@@ -71,7 +73,7 @@ class RequirementsSource(DependencySource):
 
     def _read(
         self, path: Path, *, constraint: bool, seen: set[Path], stack: tuple[Path, ...]
-    ) -> Iterator[Dependency | Unresolvable]:
+    ) -> Iterator[Dependency | Unresolvable | LocalProject]:
         """`stack` is the chain of files including this one: a file met again on its own
         chain is a loop (an error: pip recurses until it fails), met again elsewhere a
         shared include, read once."""
@@ -95,7 +97,7 @@ class RequirementsSource(DependencySource):
         constraint: bool,
         seen: set[Path],
         stack: tuple[Path, ...],
-    ) -> Iterator[Dependency | Unresolvable]:
+    ) -> Iterator[Dependency | Unresolvable | LocalProject]:
         file = str(path)
         origin = Origin(file, lineno)
         if line.startswith("-"):
@@ -106,7 +108,11 @@ class RequirementsSource(DependencySource):
         args, options = _split_options(line)
         hashes = _hashes(options, file, lineno)
         if _is_url_or_path(args):
-            yield Unresolvable(args, origin, _url_or_path_reason(args))
+            local = _local_project(path, args)
+            if local is not None:
+                yield from local_project(local[0], local[1], args, origin)
+            else:
+                yield Unresolvable(args, origin, _url_or_path_reason(args))
             return
         try:
             req = Requirement(args)
@@ -128,7 +134,7 @@ class RequirementsSource(DependencySource):
         constraint: bool,
         seen: set[Path],
         stack: tuple[Path, ...],
-    ) -> Iterator[Dependency | Unresolvable]:
+    ) -> Iterator[Dependency | Unresolvable | LocalProject]:
         file, lineno = origin.file, origin.line
         try:
             tokens = shlex.split(line)
@@ -150,7 +156,11 @@ class RequirementsSource(DependencySource):
                 )
             yield from self._read(target, constraint=is_constraint, seen=seen, stack=stack)
         elif opt in ("-e", "--editable"):
-            yield Unresolvable(value, origin, "editable install of a local or VCS project")
+            local = _local_project(path, value)
+            if local is not None:
+                yield from local_project(local[0], local[1], value, origin)
+            else:
+                yield Unresolvable(value, origin, "editable install of a VCS or remote project")
         elif opt in ("-i", "--index-url"):
             # pip keeps the last --index-url it sees; so do we.
             self.index_urls[:] = [value]
@@ -244,6 +254,24 @@ def _hashes(options: str, file: str, lineno: int) -> frozenset[str]:
         elif opt not in _PER_REQ_IGNORED:
             raise InputError(f"unknown per-requirement option {opt!r}", file=file, line=lineno)
     return frozenset(found)
+
+
+def _local_project(including: Path, arg: str) -> tuple[Path, frozenset[str]] | None:
+    """The folder and extras of a line naming a local project (`.`, `./lib[socks]`,
+    `file:../lib`), relative to the file that names it; None for anything else (a VCS
+    or remote URL, an archive, a path that is not a folder)."""
+    text = arg.split(";", 1)[0].strip()
+    if text.lower().startswith("file:"):
+        text = text[len("file:") :].removeprefix("//")
+    extras: frozenset[str] = frozenset()
+    m = re.fullmatch(r"(.*?)\[([^\]]*)\]", text)
+    if m:
+        text = m.group(1)
+        extras = frozenset(canonicalize_name(e) for e in m.group(2).split(",") if e.strip())
+    if not text or text.lower().startswith(_URL_SCHEMES + _VCS_PREFIXES):
+        return None
+    folder = (including.parent / Path(text).expanduser()).resolve()
+    return (folder, extras) if folder.is_dir() else None
 
 
 def _is_url_or_path(arg: str) -> bool:

@@ -131,3 +131,55 @@ def test_a_file_included_twice_but_not_in_a_loop_is_read_once(tmp_path: Path) ->
     (tmp_path / "top.txt").write_text("-r common.txt\n-r a.txt\n")
     _, deps, _ = _collect(tmp_path / "top.txt")
     assert [d.requirement for d in deps] == ["six"]
+
+
+def _project(folder: Path, pyproject: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pyproject.toml").write_text(pyproject)
+
+
+PROJECT = """
+[project]
+name = "my-app"
+version = "0.1"
+dependencies = ["httpcore>=1", "anyio"]
+[project.optional-dependencies]
+http2 = ["h2>=3"]
+"""
+
+
+@pytest.mark.parametrize("line", ["-e .[http2]", ".[http2]", "-e file:.[http2]"])
+def test_a_local_project_s_requirements_are_read_with_its_extras(tmp_path: Path, line: str) -> None:
+    from mphunter_gate.types import LocalProject
+
+    _project(tmp_path, PROJECT)
+    (tmp_path / "requirements.txt").write_text(f"{line}\nsix\n")
+    items = list(RequirementsSource(tmp_path / "requirements.txt").collect())
+    [local] = [i for i in items if isinstance(i, LocalProject)]
+    assert local.name == "my-app" and local.complete and local.origin.line == 1
+    assert "3 requirement(s) read from pyproject with extras http2" in local.reason
+    deps = [i for i in items if isinstance(i, Dependency)]
+    assert [d.requirement for d in deps] == [
+        "httpcore>=1",
+        "anyio",
+        'h2>=3; extra == "http2"',
+        "six",
+    ]
+    assert all(d.extras == frozenset({"http2"}) for d in deps[:3]) and deps[3].extras == frozenset()
+
+
+def test_a_local_project_with_dynamic_requirements_is_unscanned(tmp_path: Path) -> None:
+    from mphunter_gate.types import LocalProject
+
+    _project(
+        tmp_path / "lib", '[project]\nname = "lib"\nversion = "1"\ndynamic = ["dependencies"]\n'
+    )
+    (tmp_path / "requirements.txt").write_text("-e ./lib\n")
+    [local] = list(RequirementsSource(tmp_path / "requirements.txt").collect())
+    assert isinstance(local, LocalProject) and not local.complete
+
+
+def test_a_vcs_editable_stays_unresolvable(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("-e git+https://example.com/x.git#egg=x\n")
+    [item] = list(RequirementsSource(tmp_path / "requirements.txt").collect())
+    assert isinstance(item, Unresolvable) and "VCS" in item.reason
