@@ -239,3 +239,28 @@ def test_pickle_globals_are_read_without_loading() -> None:
     assert dangerous_pickle_globals(evil) in (["posix.system"], ["os.system"], ["nt.system"])
     assert dangerous_pickle_globals(plain) == []
     assert pickle_globals(b"not a pickle at all") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cloudpickle.loads(x)",
+        "import cPickle\ncPickle.load(f)",
+        "_pickle.loads(b)",
+        "x = (marshal" + "\n" * 500 + " . loads)(d)",  # the regex's \s* is unbounded
+        "getattr(__builtins__ . exec",
+        "types.CodeType(*args)",
+        "exec(x)",
+        "execfile('a')",
+        "re.compile('x')",
+        "x.eval()",
+        "pickle.dumps(x)",
+        "executor = 1; evaluate(); compiled = 2",
+        "",
+    ],
+)
+def test_the_anchored_sink_search_finds_what_the_regex_finds(text: str) -> None:
+    from mphunter_gate.select.data_code import _SINK_RE, _sink_in_text
+
+    assert _sink_in_text(text) is bool(_SINK_RE.search(text))
+    assert _sink_in_text("x = 1\n" * 1000 + text) is bool(_SINK_RE.search(text))
