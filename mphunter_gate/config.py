@@ -96,9 +96,14 @@ class AllowEntry:
     reason: str
     expires: date | None = None
     where: str | None = None
+    #: A URL, VCS reference or local path exactly as the dependency file writes it:
+    #: what names a dependency that is not from an index (and so has no release).
+    url: str | None = None
 
     def matches(self, finding: Finding) -> bool:
         """Whether this entry names the finding's release (ignoring expiry)."""
+        if self.url is not None:
+            return finding.name.strip() == self.url and not finding.version
         if self.name is not None and canonical_name(self.name) != canonical_name(finding.name):
             return False
         if self.version is not None and not _same_version(self.version, finding.version):
@@ -375,10 +380,10 @@ def _allow_entry(raw: object, file: str, line: int | None, label: str) -> AllowE
     where = f"{file}:{line}" if line is not None else file
     if not isinstance(raw, dict):
         raise InputError(f"{label}: an allow entry must be a table", file, line)
-    unknown = sorted(set(raw) - {"package", "sha256", "reason", "expires"})
+    unknown = sorted(set(raw) - {"package", "url", "sha256", "reason", "expires"})
     if unknown:
         raise InputError(
-            f"{label}: unknown key {unknown[0]!r} (use package, sha256, reason, expires)",
+            f"{label}: unknown key {unknown[0]!r} (use package, url, sha256, reason, expires)",
             file,
             line,
         )
@@ -401,15 +406,24 @@ def _allow_entry(raw: object, file: str, line: int | None, label: str) -> AllowE
         sha = str(raw["sha256"]).strip().lower().removeprefix("sha256:")
         if not _SHA256.match(sha):
             raise InputError(f"{label}: sha256 must be 64 hex digits", file, line)
-    if name is None and sha is None:
-        raise InputError(f"{label}: an allow entry needs a package or a sha256", file, line)
+    url = raw.get("url")
+    if url is not None:
+        if not isinstance(url, str) or not url.strip():
+            raise InputError(f"{label}: url must be the reference as written", file, line)
+        if name is not None or sha is not None:
+            raise InputError(
+                f"{label}: url names a dependency alone (no package, sha256)", file, line
+            )
+        url = url.strip()
+    if name is None and sha is None and url is None:
+        raise InputError(f"{label}: an allow entry needs a package, a url or a sha256", file, line)
     expires = None
     if raw.get("expires") is not None:
         try:
             expires = _date(raw["expires"])
         except ValueError as exc:
             raise InputError(f"{label}: expires: {exc}", file, line) from None
-    return AllowEntry(name, version, sha, reason.strip(), expires, where)
+    return AllowEntry(name, version, sha, reason.strip(), expires, where, url)
 
 
 def _toml_layer(table: Mapping[str, Any], table_name: str, path: Path, lines: _TomlLines) -> _Layer:

@@ -119,7 +119,7 @@ def test_toml_syntax_error_names_line(tmp_path: Path) -> None:
     [
         ('package = "foo==1.0"', "needs a non-empty reason"),
         ('package = "foo==1.0"\nreason = "  "', "needs a non-empty reason"),
-        ('reason = "x"', "needs a package or a sha256"),
+        ('reason = "x"', "needs a package, a url or a sha256"),
         ('package = "foo>=1"\nreason = "x"', "package must be 'name' or 'name==version'"),
         ('sha256 = "abc"\nreason = "x"', "sha256 must be 64 hex digits"),
         ('package = "foo"\nreason = "x"\nexpires = "soon"', "expected a date"),
@@ -413,3 +413,38 @@ def test_a_file_hash_entry_allows_only_the_failing_file_of_a_release() -> None:
     allowed = apply_allowlist(_report(finding), _cfg(AllowEntry(None, None, sdist, "r")), TODAY)
     assert allowed.verdict is Verdict.PASS
     assert f'sha256 = "{sdist}"' in allow_snippet(finding)
+
+
+@pytest.mark.parametrize(
+    ("name", "version"),
+    [
+        ("git+https://github.com/example/lib.git@v1#egg=lib", ""),  # VCS
+        ("lib @ https://example.com/lib-1.0.tar.gz", ""),  # direct URL
+        ("./vendor/lib", ""),  # local path
+        (".[extras]", ""),  # the project itself, with extras
+        ("evil-pkg", "1.0"),  # a release from an index
+    ],
+)
+def test_every_allow_snippet_the_report_prints_is_accepted_as_printed(
+    tmp_path: Path, name: str, version: str
+) -> None:
+    from mphunter_gate.report.explain import allow_snippet
+
+    finding = _finding(Verdict.UNSCANNED, name=name, version=version, sha256=None)
+    snippet = allow_snippet(finding).replace("<why this is safe, and who reviewed it>", "ok")
+    _write(tmp_path, "pyproject.toml", f"[tool.mphunter-gate]\nallow = [{snippet}]\n")
+    cfg = _load(tmp_path)
+    assert apply_allowlist(_report(finding), cfg).verdict is Verdict.PASS
+    other = _finding(Verdict.UNSCANNED, name=name + "x", version=version, sha256=None)
+    assert apply_allowlist(_report(other), cfg).verdict is Verdict.FAIL
+
+
+def test_a_url_entry_names_a_reference_alone(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        "pyproject.toml",
+        '[tool.mphunter-gate]\nallow = [{ url = "git+https://x/y.git", package = "y", '
+        'reason = "r" }]\n',
+    )
+    with pytest.raises(InputError, match="url names a dependency alone"):
+        _load(tmp_path)

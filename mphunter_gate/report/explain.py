@@ -101,8 +101,17 @@ def toml_string(value: str) -> str:
     return json.dumps(clean(value), ensure_ascii=False)
 
 
+#: A PEP 508 project name: what the allowlist's `package` key accepts.
+_PROJECT_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
+
+
 def allow_snippet(finding: Finding) -> str:
-    """One line that allows exactly this release (and, if known, this file)."""
+    """One line that allows exactly this release (and, if known, this file), in a form
+    the config accepts as printed: a dependency not from an index (a URL, a VCS
+    reference, a local path) is named by `url`, as the dependency file writes it."""
+    if not finding.version and not _PROJECT_NAME.match(finding.name):
+        reason = 'reason = "<why this is safe, and who reviewed it>"'
+        return "{ " + f"url = {toml_string(finding.name.strip())}, {reason}" + " }"
     package = f"{finding.name}=={finding.version}" if finding.version else finding.name
     parts = [f"package = {toml_string(package)}"]
     flagged = {j.sha256 for j in finding.files if j.verdict is not Verdict.PASS}
