@@ -71,11 +71,15 @@ class TrainParams:
     combiner_learning_rate: float = 0.05
     combiner_l2: float = 1.0
     reanalyse: bool = True
-    # Whole packages: every install- and startup-time file, every `__init__.py`, and
-    # this many of each release's other modules (those whose text names a sensitive
+    # Whole packages: every install- and startup-time file, every top-level
+    # `__init__.py`, and this many of each release's other modules (those whose text names a sensitive
     # API first, then a seeded order). A package's plain modules score 0 and are never
     # embedded, so they teach nothing; all of them would triple training time.
-    benign_modules_per_package: int = 6
+    benign_modules_per_package: int = 3
+    # Tokens of each document APIEM and CCEM are fitted on (its first ones; scoring
+    # embeds every token). Whole modules made the corpus 15 M tokens, about 7x the
+    # install-time corpus, and fitting both models on all of it took over an hour.
+    max_train_tokens: int = 400
 
     def __post_init__(self) -> None:
         if self.rank_mode not in RANK_MODES:

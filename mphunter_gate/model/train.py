@@ -290,9 +290,10 @@ def train(
         )
     t = time.monotonic()
 
+    cap = params.max_train_tokens
     apiem = train_apiem(
-        [d.tokens for d in index_docs],
-        [d.tokens for d in mal_train],
+        [d.tokens[:cap] for d in index_docs],
+        [d.tokens[:cap] for d in mal_train],
         vector_size=params.apiem_vector_size,
         window=params.window,
         epochs=params.apiem_epochs,
@@ -318,7 +319,7 @@ def train(
     t = lap("reanalyse", t)
 
     ccem = train_ccem(
-        _unique([d.tokens for d in (*index_docs, *mal_train)]),
+        _unique([d.tokens[:cap] for d in (*index_docs, *mal_train)]),
         vector_size=params.vector_size,
         window=params.window,
         min_count=params.min_count,
