@@ -72,9 +72,10 @@ class TrainParams:
     combiner_l2: float = 1.0
     reanalyse: bool = True
     # Whole packages: every install- and startup-time file, every top-level
-    # `__init__.py`, and this many of each release's other modules (those whose text names a sensitive
-    # API first, then a seeded order). A package's plain modules score 0 and are never
-    # embedded, so they teach nothing; all of them would triple training time.
+    # `__init__.py`, and this many of each release's other modules (those whose text
+    # names a sensitive API first, then a seeded order). A package's plain modules
+    # score 0 and are never embedded, so they teach nothing; all of them would triple
+    # training time.
     benign_modules_per_package: int = 3
     # Tokens of each document APIEM and CCEM are fitted on (its first ones; scoring
     # embeds every token). Whole modules made the corpus 15 M tokens, about 7x the
