@@ -10,6 +10,7 @@ the bound does not depend on the clock is pinned down in test_budget.py.
 from __future__ import annotations
 
 import base64
+import sys
 
 import pytest
 
@@ -28,7 +29,9 @@ def test_deep_parentheses_fall_back_to_tokens() -> None:
 def test_deep_binop_chain_recursion_is_caught() -> None:
     src = "import os\nos.system('a'" + " + 'a'" * 10_000 + ")\n"
     a = run(src)
-    assert a.parse is ParseMode.TOKENS
+    # 3.11+ recurse on the chain (caught: the token pass); 3.10's parser and our visitor
+    # do not, so there it is read with `ast`. Either way the call is found.
+    assert a.parse is (ParseMode.TOKENS if sys.version_info >= (3, 11) else ParseMode.AST)
     assert apis(a) == ["os.system"]
 
 

@@ -6,6 +6,7 @@ import hashlib
 import io
 import random
 import struct
+import sys
 import tarfile
 import threading
 import zipfile
@@ -316,6 +317,11 @@ def _remote(data: bytes) -> tuple[bytes, SlicingIndex]:
     return RemoteZip(index, "https://fake.invalid/w.whl", len(data)).read_metadata(), index
 
 
+@pytest.mark.skipif(
+    sys.version_info < (3, 11),
+    reason="3.10's zipfile writes real sizes, not the zip64 placeholders, in a forced "
+    "zip64 local header: the fixture cannot be built there",
+)
 def test_member_with_a_forced_zip64_local_header_is_read() -> None:
     wheel = build_zip64_wheel(force_member=True)
     at = wheel.find(METADATA_NAME.encode()) - 30  # the first occurrence: the local header
