@@ -1,6 +1,6 @@
 """Cold `check` with whole-package reading against an earlier commit, interleaved.
 
-Usage: python bench/whole_package.py --old-tree DIR [--runs N] [FILES...]
+Usage: python bench/whole_package.py --old-tree DIR [--runs N] [--new-arg=OPT] [FILES...]
 
 `DIR` is a checkout of the commit to compare with (e.g. `git worktree add
 /tmp/old c938205`); both versions run with this interpreter, each from its own
@@ -28,13 +28,22 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT = sorted((ROOT.parent / "shared" / "bench").glob("*.txt"))
 
 
-def run_once(tree: Path, req: Path) -> dict[str, object]:
+def run_once(tree: Path, req: Path, extra: tuple[str, ...] = ()) -> dict[str, object]:
     """One cold check from `tree`: seconds, peak MiB, exit code, and the report's counts."""
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryFile("w+") as out:
         env = dict(os.environ, MPHUNTER_GATE_CACHE=cache)
         t0 = time.perf_counter()
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mphunter_gate.cli", "check", str(req), "--format", "json"],
+            [
+                sys.executable,
+                "-m",
+                "mphunter_gate.cli",
+                "check",
+                str(req),
+                "--format",
+                "json",
+                *extra,
+            ],
             stdout=out,
             stderr=subprocess.DEVNULL,
             cwd=tree,
@@ -70,13 +79,19 @@ def main() -> None:
     ap.add_argument("--old-tree", type=Path, required=True)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--json", type=Path, help="also write the raw runs here")
+    ap.add_argument(
+        "--new-arg",
+        action="append",
+        default=[],
+        help="an option for the new tree's check only (e.g. --new-arg=--analyse-known)",
+    )
     args = ap.parse_args()
     raw: dict[str, dict[str, list[dict[str, object]]]] = {}
     for req in args.files:
         runs: dict[str, list[dict[str, object]]] = {"old": [], "new": []}
         for _ in range(args.runs):
             runs["old"].append(run_once(args.old_tree.resolve(), req.resolve()))
-            runs["new"].append(run_once(ROOT, req.resolve()))
+            runs["new"].append(run_once(ROOT, req.resolve(), tuple(args.new_arg)))
         raw[req.name] = runs
     print(
         "| input | pkgs | old s | new s | time new/old | old MiB | new MiB | mem new/old "
