@@ -262,7 +262,7 @@ def _options(config: Config, args: argparse.Namespace) -> GateOptions:
     from mphunter_gate.gate import GateOptions
 
     return GateOptions(
-        cache_dir=usable_cache(config.cache_dir or default_cache_dir()),
+        cache_dir=usable_cache(config.cache_dir or default_cache_dir(), bool(config.offline)),
         threshold=config.threshold,
         allow_unscanned=config.allow_unscanned,
         file_search_mode=config.file_search_mode,
@@ -292,17 +292,26 @@ _CACHE_PARTS = ("pages", "blobs", "metadata", "verdicts")
 
 
 @cache
-def usable_cache(path: Path) -> Path:
+def usable_cache(path: Path, offline: bool = False) -> Path:
     """`path` if the cache's folders can be written there, else a fresh temporary
-    folder (with one warning): an unwritable cache costs speed, never the run."""
+    folder (with one warning): an unwritable cache costs speed, never the run.
+    Offline, a read-only cache is the point (a warm cache mounted read-only): it is
+    read, and not written."""
     try:
         for part in _CACHE_PARTS:
             folder = path / part
+            if offline and folder.is_dir():
+                continue
             folder.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryFile(dir=folder):
                 pass
         return path
     except OSError as exc:
+        if offline and not any(
+            (path / p).exists() and not (path / p).is_dir() for p in _CACHE_PARTS
+        ):
+            log.warning("cache %s is read-only (%s): read, not written", path, exc.strerror)
+            return path
         spare = Path(tempfile.mkdtemp(prefix="mphunter-gate-cache-"))
         atexit.register(shutil.rmtree, spare, ignore_errors=True)
         log.warning("cache %s is not writable (%s); this run uses none", path, exc.strerror)
@@ -354,7 +363,7 @@ def _check_report(
     pip_index, pip_extra = pip_index_urls()
     index_url = config.index_url or (file_index[0] if file_index else None) or pip_index
     extra = [*config.extra_index_urls, *file_extra] or list(pip_extra)
-    cache = usable_cache(config.cache_dir or default_cache_dir())
+    cache = usable_cache(config.cache_dir or default_cache_dir(), bool(config.offline))
     index = Index(index_url, extra, offline=config.offline, cache_dir=cache)
     progress = _progress()
     try:

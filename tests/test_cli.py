@@ -58,3 +58,20 @@ def test_an_unwritable_cache_costs_one_warning_and_a_temporary_cache(
     assert "is not writable" in caplog.text
     good = tmp_path / "fine"
     assert usable_cache(good) == good and (good / "blobs").is_dir()
+
+
+def test_offline_a_read_only_warm_cache_is_read_not_replaced(tmp_path, monkeypatch) -> None:
+    import errno
+
+    import mphunter_gate.cli as cli
+
+    warm = tmp_path / "warm"
+    for part in ("pages", "blobs", "metadata", "verdicts"):
+        (warm / part).mkdir(parents=True)
+
+    def read_only(*args, **kwargs):  # what a read-only mount answers (root ignores mode bits)
+        raise PermissionError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(cli.tempfile, "TemporaryFile", read_only)
+    assert cli.usable_cache.__wrapped__(warm, True) == warm  # offline: read it
+    assert cli.usable_cache.__wrapped__(warm, False) != warm  # online: a cache that works
