@@ -44,6 +44,13 @@ _FROM_RE = re.compile(
 )
 
 
+#: Characters 3.12+ tokenize as OP where 3.10/3.11 give ERRORTOKEN; no Python operator
+#: is one of them alone (`!` only inside f-strings, where the string token holds it).
+_NOT_PYTHON = frozenset({"?", "!", "$", "`"})
+_FSTRING_START = getattr(tokenize, "FSTRING_START", None)
+_FSTRING_END = getattr(tokenize, "FSTRING_END", None)
+
+
 def _split_as(item: str) -> tuple[str, str | None]:
     parts = item.split()
     return (parts[0], parts[2]) if len(parts) == 3 else (parts[0], None)
@@ -140,6 +147,7 @@ class _LinePass:
         exec_statement = False
         count = 0
         errors = 0
+        fstrings = 0  # f-string nesting (3.12+ tokenize f-strings into parts)
         readline = io.StringIO(text).readline
         try:
             for tok in tokenize.generate_tokens(readline):
@@ -148,7 +156,13 @@ class _LinePass:
                     self._flush(pending, line_start or last_row, last_row, reparse=False)
                     return
                 ttype, string = tok.type, tok.string
-                if ttype == tokenize.ERRORTOKEN and not string.isspace():
+                if ttype == _FSTRING_START:
+                    fstrings += 1
+                elif ttype == _FSTRING_END:
+                    fstrings -= 1
+                if (ttype == tokenize.ERRORTOKEN and not string.isspace()) or (
+                    ttype == tokenize.OP and string in _NOT_PYTHON and not fstrings
+                ):
                     errors += 1
                 if ttype == tokenize.ENDMARKER:
                     self.complete = errors == 0

@@ -144,3 +144,10 @@ def test_text_past_the_size_cap_is_never_a_clean_prefix(monkeypatch: pytest.Monk
     monkeypatch.setattr(limits, "MAX_TEXT_CHARS", 100)
     a = run("import os\n" + "# padding\n" * 20 + "os.system('id')\n")
     assert a.truncated
+
+
+def test_an_f_string_conversion_is_no_garbage_on_any_python() -> None:
+    """3.12+ tokenize `f"{x!r}"` into parts with `!` as an operator."""
+    src = "print 'py2'\nx = f'{y!r}'\n"  # py2 print: ast fails, the token pass reads it
+    a = run(src)
+    assert a.parse is ParseMode.TOKENS

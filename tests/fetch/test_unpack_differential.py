@@ -125,6 +125,9 @@ class Case:
     outcome: str = SAME
     why: str = ""  # for every outcome but SAME: the reason, checked into the test
     gate: dict[str, bytes] = field(default_factory=dict)  # PIP_FAILS: what the gate reads
+    #: SAME where pip unpacks it; the pip of some Pythons refuses it instead (then it
+    #: installs nothing, and what the gate reads is what the other pips write).
+    pip_may_fail: str = ""
 
 
 def _cases() -> list[Case]:
@@ -199,6 +202,7 @@ def _cases() -> list[Case]:
             "file-then-folder-of-the-same-name",
             "demo-1.0.tar.gz",
             _tar(*SDIST, _dir("demo-1.0/setup.py")),
+            pip_may_fail="pip on Python 3.13 stops with FileExistsError at the folder entry",
         ),
         Case(
             "folder-then-file-of-the-same-name",
@@ -544,6 +548,9 @@ def test_gate_reads_what_pip_unpacks(case: Case, tmp_path: Path) -> None:
         assert isinstance(gate, ArchiveError), f"the gate read {sorted(gate)}"
         return
 
+    if pip_error is not None and case.pip_may_fail:
+        assert not isinstance(gate, ArchiveError), f"the gate refused it: {gate}"
+        return
     assert pip_error is None, f"pip failed: {pip_error!r}"
     assert not isinstance(gate, ArchiveError), f"the gate refused it: {gate}"
     lead = _leading(case, path)
