@@ -14,14 +14,10 @@ it can be reviewed and extended without touching code. The layout is:
 - per category `c` (in file order): `c` (0/1 present) and `c:n`
   (log1p of the number of distinct call sites);
 - per combination `a+b` from the file: 0/1 both present;
-- when the code runs (the file's `Stage`): `install:<c>` / `import:<c>` /
-  `late:<c>` for process, network, dynamic_code and decode, where install
-  means the install or startup stage (setup.py, build backends and what
-  they import, .pth files), import the import closure of the top-level
-  packages, and late an entry point or code that runs only when called;
-  and the stage one-hot `stage:<stage>` for every stage but `call` (the
-  baseline), each of which may only raise a score: code that runs earlier
-  and less avoidably is never safer for it;
+- when the code runs: `install:<c>` / `import:<c>` for process, network,
+  dynamic_code and decode, where install means setup.py, an in-tree build
+  backend or a .pth file, and import means a package `__init__.py` or a
+  module it imports;
 - decoded payloads (`ScriptAnalysis.decoded`): `decoded` (a decoder
   recovered something), `decoded:code` (it looks like Python source),
   `decoded:url`, `decoded:layers` (log1p of nested decoders, e.g.
@@ -56,18 +52,12 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 from mphunter_gate.analysis.indicators import names as indicator_names
-from mphunter_gate.types import ApiCall, ParseMode, ScriptAnalysis, ScriptKind, Stage
+from mphunter_gate.types import ApiCall, ParseMode, ScriptAnalysis, ScriptKind
 
-#: Categories that also get a feature per time of running (`WHEN`).
+#: Categories that also get an install-time and an import-time feature.
 TIMED = ("process", "network", "dynamic_code", "decode")
-#: Times of running, by stage. A module setup.py imports runs at install, not at import.
-WHEN: dict[str, frozenset[Stage]] = {
-    "install": frozenset({Stage.INSTALL, Stage.STARTUP}),
-    "import": frozenset({Stage.IMPORT}),
-    "late": frozenset({Stage.ENTRY_POINT, Stage.CALL}),
-}
-#: Stages with a one-hot feature; `call` is the baseline.
-STAGE_FEATURES = tuple(s for s in Stage if s is not Stage.CALL)
+INSTALL_KINDS = (ScriptKind.SETUP, ScriptKind.BACKEND, ScriptKind.PTH)
+IMPORT_KINDS = (ScriptKind.INIT, ScriptKind.MODULE)
 #: Decoder methods that recover hidden data; "literal" (a plain string
 #: handed to exec) and "reverse" are counted separately or not at all.
 _CODE_HINT = re.compile(r"\b(import |exec\(|eval\(|def |__import__|subprocess|os\.system)")
@@ -184,7 +174,7 @@ def feature_names(rules: Rules | None = None) -> tuple[str, ...]:
     for cat in r.categories:
         names += [cat, f"{cat}:n"]
     names += [f"{a}+{b}" for a, b in r.pairs]
-    for when in WHEN:
+    for when in ("install", "import"):
         names += [f"{when}:{c}" for c in TIMED if c in r.categories]
     names += [
         "decoded",
@@ -195,7 +185,6 @@ def feature_names(rules: Rules | None = None) -> tuple[str, ...]:
         "decoded:literal",
     ]
     names += [f"kind:{k.value}" for k in ScriptKind]
-    names += [f"stage:{st.value}" for st in STAGE_FEATURES]
     names += ["parse:tokens", "calls:n", "apis:n", "categories:n", "sensitive:share"]
     names += [f"str:{n}" for n in indicator_names()] + ["str:n"]
     return tuple(names)
@@ -256,10 +245,10 @@ def behaviour(analysis: ScriptAnalysis, rules: Rules | None = None) -> Behaviour
         values.append(1.0 if both else 0.0)
         if both:
             fired.append(f"{a}+{b}")
-    for stages in WHEN.values():
+    for kinds in (INSTALL_KINDS, IMPORT_KINDS):
         for c in TIMED:
             if c in r.categories:
-                values.append(1.0 if analysis.stage in stages and c in present else 0.0)
+                values.append(1.0 if analysis.kind in kinds and c in present else 0.0)
 
     decoded = [d for d in analysis.decoded if _layers(d.method) > 0]
     literal = [d for d in analysis.decoded if d.method == "literal"]
@@ -280,7 +269,6 @@ def behaviour(analysis: ScriptAnalysis, rules: Rules | None = None) -> Behaviour
         if on:
             fired.append(flag)
     values += [1.0 if analysis.kind is k else 0.0 for k in ScriptKind]
-    values += [1.0 if analysis.stage is st else 0.0 for st in STAGE_FEATURES]
     n_apis = len({c.api for c in calls})
     values += [
         1.0 if analysis.parse is ParseMode.TOKENS else 0.0,

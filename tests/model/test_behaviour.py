@@ -18,7 +18,7 @@ from mphunter_gate.model.behaviour import (
     parse_rules,
     token_analysis,
 )
-from mphunter_gate.types import Script, ScriptKind, Stage
+from mphunter_gate.types import Script, ScriptKind
 
 
 def _fired(text: str, kind: ScriptKind = ScriptKind.SETUP, path: str = "setup.py") -> set[str]:
@@ -175,30 +175,6 @@ def test_install_time_versus_import_time() -> None:
     )
     assert setup["install:process"] == 1.0 and setup["import:process"] == 0.0
     assert init["import:process"] == 1.0 and init["install:process"] == 0.0
-
-
-@pytest.mark.parametrize(
-    ("stage", "when"),
-    [
-        (Stage.INSTALL, "install"),  # a module setup.py imports runs at install
-        (Stage.STARTUP, "install"),
-        (Stage.IMPORT, "import"),
-        (Stage.ENTRY_POINT, "late"),
-        (Stage.CALL, "late"),
-    ],
-)
-def test_a_module_is_timed_by_its_stage(stage: Stage, when: str) -> None:
-    from mphunter_gate.model.combine import monotonic_constraints
-
-    text = "import os\nos.system('id')\n"
-    values = behaviour(analyse(Script("p/mod.py", ScriptKind.MODULE, text, stage))).values
-    row = dict(zip(feature_names(), values, strict=True))
-    assert {w for w in ("install", "import", "late") if row[f"{w}:process"]} == {when}
-    assert [n for n in row if n.startswith("stage:") and row[n]] == (
-        [] if stage is Stage.CALL else [f"stage:{stage.value}"]
-    )
-    constraints = dict(zip(feature_names(), monotonic_constraints(feature_names()), strict=True))
-    assert all(constraints[n] == 1 for n in row if n.startswith(("stage:", "late:")))
 
 
 def test_vector_matches_layout_and_failed_analysis_is_inactive() -> None:
