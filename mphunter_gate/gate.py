@@ -303,10 +303,11 @@ class Judge:
             )
         else:
             verdict = Verdict.PASS
-            reason = f"{len(scores)} script(s) below threshold"
             known = sum(1 for a in analyses if a.parse is ParseMode.KNOWN)
+            parts = [f"{len(scores)} script(s) below threshold"] if scores or not known else []
             if known:
-                reason += f", {known} byte-identical to benign corpus files"
+                parts.append(f"{known} byte-identical to benign corpus files")
+            reason = ", ".join(parts)
         if judged.note:
             reason = f"{judged.note}: {reason}"
         return replace(
