@@ -55,6 +55,13 @@ ENV_EXTRA_INDEX_URL = "MPHUNTER_GATE_EXTRA_INDEX_URL"
 ENV_OFFLINE = "MPHUNTER_GATE_OFFLINE"
 
 _NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
+
+
+def is_project_name(text: str) -> bool:
+    """Whether `text` is a project name the allowlist's `package` key accepts."""
+    return bool(_NAME.match(text))
+
+
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 _PYVER = re.compile(r"^3\.\d{1,2}$")
 

@@ -118,6 +118,13 @@ class Judge:
             self._detector = Detector.load(self._models_dir)
         return self._detector
 
+    @property
+    def _models_root(self) -> Path:
+        """The models folder given, else the bundled one (found without loading them)."""
+        from mphunter_gate.model import default_models_dir
+
+        return self._models_dir or default_models_dir()
+
     @cached_property
     def _manifest(self) -> dict[str, object]:
         """threshold and model_version, read without loading the models themselves.
@@ -128,9 +135,8 @@ class Judge:
         import json
 
         from mphunter_gate.errors import ModelError
-        from mphunter_gate.model import default_models_dir
 
-        path = (self._models_dir or default_models_dir()) / "manifest.json"
+        path = self._models_root / "manifest.json"
         try:
             manifest = dict(json.loads(path.read_text()))
         except (OSError, ValueError) as exc:
@@ -195,14 +201,13 @@ class Judge:
         """The models' known-benign file set, sha256-checked; None when the models
         ship none or the run asked to analyse every file."""
         from mphunter_gate.errors import ModelError
-        from mphunter_gate.model import default_models_dir
         from mphunter_gate.model.known import KnownFiles
         from mphunter_gate.model.manifest import sha256_file
 
         record = self._known_record
         if not self.options.known_files or not record:
             return None
-        path = (self._models_dir or default_models_dir()) / str(record.get("file"))
+        path = self._models_root / str(record.get("file"))
         try:
             if sha256_file(path) != record.get("sha256"):
                 raise ModelError(f"{path}: sha256 does not match the model manifest")

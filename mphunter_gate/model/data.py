@@ -311,13 +311,6 @@ def release_scripts(folder: Path) -> list[Script]:
     return _select(DirTree(folder))
 
 
-def benign_packages(corpus_dir: Path | None = None) -> Iterator[tuple[str, str, list[Script]]]:
-    """(release key, PEP 503 name, every selected file) per stored release, one at a
-    time (the whole corpus's text does not fit in memory)."""
-    for key, name, folder in benign_releases(corpus_dir):
-        yield key, name, release_scripts(folder)
-
-
 #: Words of the APIs behaviour categories name (process, network, dynamic code,
 #: decoding, files, credentials): a module whose text holds one is likelier to do
 #: something worth learning. Used only to choose training samples, never to judge.

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from mphunter_gate.config import is_project_name
 from mphunter_gate.types import (
     ApiCall,
     Decoded,
@@ -101,15 +102,11 @@ def toml_string(value: str) -> str:
     return json.dumps(clean(value), ensure_ascii=False)
 
 
-#: A PEP 508 project name: what the allowlist's `package` key accepts.
-_PROJECT_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
-
-
 def allow_snippet(finding: Finding) -> str:
     """One line that allows exactly this release (and, if known, this file), in a form
     the config accepts as printed: a dependency not from an index (a URL, a VCS
     reference, a local path) is named by `url`, as the dependency file writes it."""
-    if not finding.version and not _PROJECT_NAME.match(finding.name):
+    if not finding.version and not is_project_name(finding.name):
         reason = 'reason = "<why this is safe, and who reviewed it>"'
         return "{ " + f"url = {toml_string(finding.name.strip())}, {reason}" + " }"
     package = f"{finding.name}=={finding.version}" if finding.version else finding.name

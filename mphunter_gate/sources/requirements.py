@@ -108,11 +108,7 @@ class RequirementsSource(DependencySource):
         args, options = _split_options(line)
         hashes = _hashes(options, file, lineno)
         if _is_url_or_path(args):
-            local = _local_project(path, args)
-            if local is not None:
-                yield from local_project(local[0], local[1], args, origin)
-            else:
-                yield Unresolvable(args, origin, _url_or_path_reason(args))
+            yield from _local_or_unresolvable(path, args, origin, _url_or_path_reason(args))
             return
         try:
             req = Requirement(args)
@@ -156,11 +152,9 @@ class RequirementsSource(DependencySource):
                 )
             yield from self._read(target, constraint=is_constraint, seen=seen, stack=stack)
         elif opt in ("-e", "--editable"):
-            local = _local_project(path, value)
-            if local is not None:
-                yield from local_project(local[0], local[1], value, origin)
-            else:
-                yield Unresolvable(value, origin, "editable install of a VCS or remote project")
+            yield from _local_or_unresolvable(
+                path, value, origin, "editable install of a VCS or remote project"
+            )
         elif opt in ("-i", "--index-url"):
             # pip keeps the last --index-url it sees; so do we.
             self.index_urls[:] = [value]
@@ -254,6 +248,17 @@ def _hashes(options: str, file: str, lineno: int) -> frozenset[str]:
         elif opt not in _PER_REQ_IGNORED:
             raise InputError(f"unknown per-requirement option {opt!r}", file=file, line=lineno)
     return frozenset(found)
+
+
+def _local_or_unresolvable(
+    including: Path, arg: str, origin: Origin, reason: str
+) -> Iterator[Dependency | Unresolvable | LocalProject]:
+    """The local project `arg` names, with its requirements; else `arg` unresolvable."""
+    local = _local_project(including, arg)
+    if local is None:
+        yield Unresolvable(arg, origin, reason)
+    else:
+        yield from local_project(local[0], local[1], arg, origin)
 
 
 def _local_project(including: Path, arg: str) -> tuple[Path, frozenset[str]] | None:
