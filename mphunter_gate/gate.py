@@ -247,7 +247,7 @@ class Judge:
                 )
             )
         fresh_iter = iter(fresh)
-        from mphunter_gate.model.behaviour import categories_of
+        from mphunter_gate.analysis.categories import categories_of
 
         def important(api: str) -> bool:
             return bool(categories_of(api))
@@ -309,7 +309,17 @@ class Judge:
         else:
             verdict = Verdict.PASS
             known = sum(1 for a in analyses if a.parse is ParseMode.KNOWN)
-            parts = [f"{len(scores)} script(s) below threshold"] if scores or not known else []
+            # Modules beyond calibration at or above the threshold pass only for want of
+            # a payload behaviour: say so, and which, rather than "below threshold".
+            high = [s for s in scores if s.score >= self.threshold]
+            below = len(scores) - len(high)
+            parts = [f"{below} script(s) below threshold"] if below or not (known or high) else []
+            if high:
+                worst = max(high, key=lambda s: s.score)
+                parts.append(
+                    f"{len(high)} module(s) beyond the calibrated stages at or above it but "
+                    f"doing nothing payloads do (worst {worst.path} {worst.score:.3f})"
+                )
             if known:
                 parts.append(f"{known} byte-identical to benign corpus files")
             reason = ", ".join(parts)

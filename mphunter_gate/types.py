@@ -220,6 +220,21 @@ class Decoded:
 
 
 @dataclass(frozen=True)
+class Flow:
+    """Data from a source (what a category of API returns) reaching a sink call.
+
+    `source` is a behaviour category (`environment`, `network`, ...) or
+    `<category>:all` for a whole mapping of secrets used whole (`dict(os.environ)`);
+    `sink` is the category of the call that receives it, at `line`.
+    """
+
+    source: str
+    sink: str
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
 class Indicator:
     """A string-indicator rule (data/indicators.toml) that fired on a script's text."""
 
@@ -258,6 +273,8 @@ class ScriptAnalysis:
     #: time limit): the sequences are a prefix, or miss what was left undecoded.
     truncated: bool = False
     stage: Stage | None = None  # None: KIND_STAGE[kind]
+    #: Source -> sink data flows found in the code (`analysis/flows.py`), one per pair.
+    flows: tuple[Flow, ...] = ()
 
     def __post_init__(self) -> None:
         if self.stage is None:

@@ -25,6 +25,7 @@ from typing import Any
 from mphunter_gate.types import (
     ApiCall,
     Decoded,
+    Flow,
     Indicator,
     ParseMode,
     ScriptAnalysis,
@@ -35,7 +36,7 @@ from mphunter_gate.types import (
 
 log = logging.getLogger(__name__)
 #: Bump when the stored shape changes; old entries then read as misses.
-FORMAT = 3
+FORMAT = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +59,7 @@ def _analysis_to_json(a: ScriptAnalysis) -> dict[str, Any]:
         "indicators": [dataclasses.asdict(i) for i in a.indicators],
         "truncated": a.truncated,
         "stage": a.stage.value if a.stage else None,
+        "flows": [dataclasses.asdict(f) for f in a.flows],
     }
 
 
@@ -72,6 +74,7 @@ def _analysis_from_json(d: dict[str, Any]) -> ScriptAnalysis:
         indicators=tuple(Indicator(**i) for i in d["indicators"]),
         truncated=bool(d["truncated"]),
         stage=Stage(d["stage"]) if d.get("stage") else None,
+        flows=tuple(Flow(**f) for f in d.get("flows", ())),
     )
 
 

@@ -54,6 +54,8 @@ def _judged(kind, stage, score: float, behaviours: tuple[str, ...]):
         ("module", "entry-point", ("network", "process", "network+process"), "pass"),
         ("module", "import", ("decode", "dynamic_code", "decode+dynamic_code"), "fail"),
         ("module", "call", ("str:download_execute",), "fail"),
+        ("module", "call", ("environment", "network", "flow:environment:all->network"), "fail"),
+        ("module", "call", ("environment", "network", "flow:environment->network"), "pass"),
         ("module", "install", ("crypto",), "fail"),  # setup.py's helpers: calibrated
         ("__init__.py", "import", ("crypto",), "fail"),
         ("setup.py", "install", (), "fail"),
@@ -69,6 +71,11 @@ def test_modules_beyond_calibration_fail_only_with_payload_behaviour(
     judged = _judged(ScriptKind(kind), Stage(stage), 0.95, behaviours)
     found = _judge(tmp_path).verdict(judged, base)
     assert found.verdict.value == verdict, found.reason
+    if verdict == "pass":  # the reason says what passed it, not "below threshold"
+        assert found.reason == (
+            "1 module(s) beyond the calibrated stages at or above it but doing nothing "
+            "payloads do (worst pkg/x.py 0.950)"
+        )
     below = _judge(tmp_path).verdict(_judged(ScriptKind(kind), Stage(stage), 0.5, behaviours), base)
     assert below.verdict is Verdict.PASS
 
@@ -77,10 +84,11 @@ def test_the_module_evidence_names_real_behaviours() -> None:
     """Every name in data/module_evidence.toml is one the scorer can fire."""
     from mphunter_gate.analysis.indicators import names as indicator_names
     from mphunter_gate.gate import module_evidence
-    from mphunter_gate.model.behaviour import load_rules
+    from mphunter_gate.analysis.categories import load_rules
 
     rules = load_rules()
     known = {f"{a}+{b}" for a, b in rules.pairs} | {f"str:{n}" for n in indicator_names()}
+    known |= {f"flow:{a}->{b}" for a, b in rules.flows}
     assert module_evidence() <= known
 
 

@@ -185,6 +185,11 @@ CODECS: dict[str, tuple[str, Callable[[bytes], bytes]]] = {
 }
 
 _ROT13 = frozenset({"rot13", "rot_13"})
+#: Methods of a known value the evaluator applies (see `Evaluator._method_call`).
+_KNOWN_METHODS = frozenset(
+    {"decode", "encode", "join", "replace", "strip", "fromhex", "translate", "to_bytes"}
+)
+_ORDERS = ("big", "little")
 _TEXT_ENCODINGS = frozenset({"utf-8", "utf8", "ascii", "latin-1", "latin1", "iso-8859-1", ""})
 _DECODE_ERRORS = (binascii.Error, ValueError, zlib.error, lzma.LZMAError, OSError, EOFError)
 _MAX_EVAL_DEPTH = 150
@@ -539,31 +544,48 @@ class Evaluator:
         if len(node.generators) != 1:
             return None
         gen = node.generators[0]
-        if gen.ifs or gen.is_async or not isinstance(gen.target, ast.Name):
+        if gen.ifs or gen.is_async:
             return None
-        source = self.eval(gen.iter)
+        # `for c in data` or `for i, c in enumerate(data)` (a repeating key: `key[i % n]`).
+        iterable, names = gen.iter, _target_names(gen.target)
+        counted = (
+            isinstance(iterable, ast.Call)
+            and isinstance(iterable.func, ast.Name)
+            and iterable.func.id == "enumerate"
+            and len(iterable.args) == 1
+            and not iterable.keywords
+            and self._resolve(iterable.func) == "enumerate"
+        )
+        if names is None or len(names) != (2 if counted else 1):
+            return None
+        if counted:
+            assert isinstance(iterable, ast.Call)
+            iterable = iterable.args[0]
+        source = self.eval(iterable)
         if source is None or not isinstance(source.data, str | bytes | list):
             return None
         items = list(source.data)
         if len(items) > limits.MAX_VALUE_ITEMS:
             return None
-        name = gen.target.id
-        saved = self._locals.get(name)
+        saved = {n: self._locals.get(n) for n in names}
         out: list[Data] = []
         method = source.method
         try:
-            for item in items:
-                self._locals[name] = Value(item, "", line)
+            for i, item in enumerate(items):
+                if counted:
+                    self._locals[names[0]] = Value(i, "", line)
+                self._locals[names[-1]] = Value(item, "", line)
                 v = self.eval(node.elt)
                 if v is None:
                     return None
                 method = method or v.method
                 out.append(v.data)
         finally:
-            if saved is None:
-                self._locals.pop(name, None)
-            else:
-                self._locals[name] = saved
+            for n, old in saved.items():
+                if old is None:
+                    self._locals.pop(n, None)
+                else:
+                    self._locals[n] = old
         return Value(out, method, source.line)
 
     def _call(self, node: ast.Call, line: int) -> Value | None:
@@ -590,6 +612,15 @@ class Evaluator:
             return self._decode(args[0], name, fn)
         if api in ("codecs.decode", "codecs.encode") and len(args) >= 1:
             return self._codecs(node)
+        if api in ("ord", "len") and len(args) == 1:
+            v = self.eval(args[0])
+            if v is None:
+                return None
+            if api == "len" and isinstance(v.data, str | bytes | list):
+                return Value(len(v.data), v.method, v.line)
+            if api == "ord" and isinstance(v.data, str | bytes) and len(v.data) == 1:
+                return Value(ord(v.data), v.method, v.line)
+            return None
         if api == "chr" and len(args) == 1:
             v = self.eval(args[0])
             if v is not None and isinstance(v.data, int) and 0 <= v.data < 0x110000:
@@ -630,13 +661,15 @@ class Evaluator:
     def _method_call(self, node: ast.Call, func: ast.Attribute) -> Value | None:
         """Methods of a known value: `.decode()`, `.encode()`, `sep.join(...)`, `.replace()`."""
         attr = func.attr
-        if attr not in ("decode", "encode", "join", "replace", "strip", "fromhex"):
+        if attr not in _KNOWN_METHODS:
             return None
         if attr == "fromhex":
             return None  # `bytes.fromhex` is a decoder, resolved by name
         recv = self.eval(func.value)
         if recv is None:
             return None
+        if attr == "translate":
+            return self._translate(node, recv)
         data = recv.data
         args = [self.eval(a) for a in node.args]
         if any(a is None for a in args):
@@ -684,7 +717,40 @@ class Evaluator:
             return None
         if attr == "strip" and not argv and isinstance(data, str | bytes):
             return Value(data.strip(), recv.method, recv.line)
+        if attr == "to_bytes" and isinstance(data, int) and data >= 0 and argv:
+            length, order = argv[0], (argv[1] if len(argv) > 1 else "big")
+            if not isinstance(length, int) or not 0 < length <= 4096 or order not in _ORDERS:
+                return None
+            try:
+                out = data.to_bytes(length, order)  # type: ignore[arg-type]
+            except OverflowError:
+                return None
+            return Value(out, _join_method("int-bytes", recv.method), recv.line)
         return None
+
+    def _translate(self, node: ast.Call, recv: Value) -> Value | None:
+        """`text.translate(str.maketrans(a, b))`: a substitution alphabet, two constants."""
+        if len(node.args) != 1 or node.keywords or not isinstance(recv.data, str):
+            return None
+        table = node.args[0]
+        if not (
+            isinstance(table, ast.Call)
+            and isinstance(table.func, ast.Attribute)
+            and table.func.attr == "maketrans"
+            and isinstance(table.func.value, ast.Name)
+            and table.func.value.id == "str"
+            and 2 <= len(table.args) <= 3
+            and not table.keywords
+        ):
+            return None
+        parts = [self.eval(a) for a in table.args]
+        if any(v is None or not isinstance(v.data, str) for v in parts):
+            return None
+        strings = [str(v.data) for v in parts if v is not None]
+        if len(strings[0]) != len(strings[1]):
+            return None
+        out = recv.data.translate(str.maketrans(*strings))
+        return Value(out, _join_method("translate", recv.method), recv.line)
 
     def _codecs(self, node: ast.Call) -> Value | None:
         src = self.eval(node.args[0])
@@ -730,6 +796,15 @@ class Evaluator:
         except _DECODE_ERRORS:
             return None
         return Value(out, _join_method(name, src.method), src.line)
+
+
+def _target_names(target: ast.expr) -> list[str] | None:
+    """`c` -> ["c"]; `i, c` -> ["i", "c"]; anything else None."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Tuple) and all(isinstance(e, ast.Name) for e in target.elts):
+        return [e.id for e in target.elts if isinstance(e, ast.Name)]
+    return None
 
 
 def _first_method(values: list[Value]) -> str:

@@ -25,13 +25,16 @@ from dataclasses import dataclass
 from mphunter_gate.analysis import gcpause, indicators, limits
 from mphunter_gate.analysis.budget import Budget
 from mphunter_gate.analysis.callgraph import collect
+from mphunter_gate.analysis.categories import load_rules
 from mphunter_gate.analysis.cfg import CFG, build
 from mphunter_gate.analysis.events import Api, Context, Payload
 from mphunter_gate.analysis.fallback import token_events
+from mphunter_gate.analysis.flows import find_flows
 from mphunter_gate.analysis.walk import Priority, Walker
 from mphunter_gate.types import (
     ApiCall,
     Decoded,
+    Flow,
     ParseMode,
     Script,
     ScriptAnalysis,
@@ -60,6 +63,8 @@ class Options:
     max_decode_depth: int
     #: Shared by the script and every payload decoded from it (the one mutable part).
     budget: Budget
+    #: Data flows of the script and of its decoded payloads, collected as they are parsed.
+    flows: list[Flow]
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,18 @@ def _code_size(text: str) -> int:
     if len(text) <= limits.MAX_AST_CODE_CHARS:
         return len(text)
     return len(_LONG_LITERAL.sub("''", text))
+
+
+def _may_flow(*sequences: tuple[ApiCall, ...]) -> bool:
+    """Whether the calls could make any flow `[flows]` asks about: a sink's category
+    is called (a source may be a value, `os.environ`, that no walk lists). Most files
+    call none, and skip the pass."""
+    rules = load_rules()
+    cats: set[str] = set()
+    for seq in sequences:
+        for call in seq:
+            cats.update(rules.categories_of(call.api))
+    return any(sink in cats for _, sink in rules.flows)
 
 
 def _sanitize(text: str) -> str:
@@ -135,6 +152,7 @@ def analyse_text(
     if tree is not None:
         ctx = Context(path, payload, decoded, fixed_line, budget=opts.budget)
         mark = len(decoded)
+        flow_mark = len(opts.flows)
         try:
             program = collect(tree, text)
             cfgs: dict[str, CFG] = {q: build(program, f, ctx) for q, f in program.functions.items()}
@@ -147,6 +165,10 @@ def analyse_text(
                 fixed_line=fixed_line,
             )
             dfs, bfs = walker.sequences()
+            if _may_flow(dfs, bfs):
+                flows, flow_cut = find_flows(tree, path, load_rules(), fixed_line=fixed_line)
+                opts.flows.extend(flows)
+                payload_cut = payload_cut or flow_cut
             if not walker.truncated:
                 return _Result(ParseMode.AST, (dfs, bfs), truncated=payload_cut)
             # The walks are prefixes; the flat listing says whether every call was seen.
@@ -156,6 +178,7 @@ def analyse_text(
             return _Result(ParseMode.AST, (dfs, bfs, flat), truncated=not complete or payload_cut)
         except RecursionError:
             del decoded[mark:]
+            del opts.flows[flow_mark:]
             payload_cut = False  # the token pass analyses the payloads again
             error = "RecursionError: tree too deep for the call-graph pass"
     ctx = Context(path, payload, decoded, fixed_line, budget=opts.budget)
@@ -206,6 +229,14 @@ def _dedupe(decoded: list[Decoded]) -> tuple[Decoded, ...]:
     return tuple(seen.values())
 
 
+def _first_flows(flows: list[Flow]) -> tuple[Flow, ...]:
+    """One flow per (source, sink): the first met (outer script before its payloads)."""
+    seen: dict[tuple[str, str], Flow] = {}
+    for f in flows:
+        seen.setdefault((f.source, f.sink), f)
+    return tuple(seen.values())
+
+
 def analyse(
     script: Script,
     *,
@@ -223,7 +254,7 @@ def analyse(
     """
     if graph_mode not in GRAPH_MODES:
         raise ValueError(f"graph_mode must be one of {GRAPH_MODES}, not {graph_mode!r}")
-    opts = Options(graph_mode, priority, max_decode_depth, Budget())
+    opts = Options(graph_mode, priority, max_decode_depth, Budget(), [])
     decoded: list[Decoded] = []
     text = pth_code(script.text) if script.kind is ScriptKind.PTH else script.text
     try:
@@ -258,4 +289,5 @@ def analyse(
             or len(text) > limits.MAX_TEXT_CHARS  # analyse_text read only a prefix
         ),
         stage=script.stage,
+        flows=_first_flows(opts.flows),
     )

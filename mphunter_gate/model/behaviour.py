@@ -30,7 +30,11 @@ it can be reviewed and extended without touching code. The layout is:
 - string indicators (`analysis/indicators.py`, `data/indicators.toml`):
   `str:<rule>` (0/1) per rule and `str:n` (log1p of distinct rules fired),
   since the command text is often all that separates a payload's
-  `subprocess.Popen` from a benign `git describe`.
+  `subprocess.Popen` from a benign `git describe`;
+- data flows (`analysis/flows.py`, `[flows]` in the same file):
+  `flow:<source>-><sink>` (0/1), e.g. the whole environment reaching a
+  request, a download reaching `exec`: where the data goes, which API
+  presence alone cannot tell apart from an API client.
 
 Nothing here names a campaign, a URL or a package: features describe
 behaviour only, so a new family that does the same things scores the same.
@@ -40,17 +44,11 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
+from mphunter_gate.analysis.categories import Rules, load_rules
 from mphunter_gate.analysis.indicators import names as indicator_names
 from mphunter_gate.types import ApiCall, ParseMode, ScriptAnalysis, ScriptKind
 
@@ -62,109 +60,6 @@ IMPORT_KINDS = (ScriptKind.INIT, ScriptKind.MODULE)
 #: handed to exec) and "reverse" are counted separately or not at all.
 _CODE_HINT = re.compile(r"\b(import |exec\(|eval\(|def |__import__|subprocess|os\.system)")
 _URL_HINT = re.compile(r"https?://|ftp://|\bwss?://", re.I)
-
-
-@dataclass(frozen=True, eq=False)
-class Rules:
-    """The category -> API knowledge loaded from behaviours.toml.
-
-    Compared and hashed by identity: there is one per process in practice,
-    and `_categorise` caches per (rules, api).
-    """
-
-    categories: tuple[str, ...]
-    descriptions: dict[str, str]
-    exact: dict[str, frozenset[str]]  # category -> exact names
-    prefixes: dict[str, tuple[str, ...]]  # category -> "a.b." prefixes
-    suffixes: dict[str, frozenset[str]]  # category -> last parts
-    dotted_suffixes: dict[str, tuple[str, ...]]  # category -> "install.run" tails
-    globs: dict[str, tuple[tuple[str, str], ...]]  # category -> ("base64.", "decode")
-    pairs: tuple[tuple[str, str], ...]
-
-    def categories_of(self, api: str) -> tuple[str, ...]:
-        """The categories one full API name belongs to (possibly several)."""
-        return _categorise(self, api)
-
-
-@lru_cache(maxsize=200_000)
-def _categorise(rules: Rules, api: str) -> tuple[str, ...]:
-    last = api.rsplit(".", 1)[-1]
-    out = []
-    for cat in rules.categories:
-        if (
-            api in rules.exact[cat]
-            or last in rules.suffixes[cat]
-            or any(api == t or api.endswith("." + t) for t in rules.dotted_suffixes[cat])
-            or any(api.startswith(p) for p in rules.prefixes[cat])
-            or any(
-                api.startswith(h) and api.endswith(t) and len(api) >= len(h) + len(t)
-                for h, t in rules.globs[cat]
-            )
-        ):
-            out.append(cat)
-    return tuple(out)
-
-
-@lru_cache(maxsize=65536)
-def categories_of(api: str) -> tuple[str, ...]:
-    """The behaviour categories (packaged rules) one API falls in; () for plain code."""
-    return _categorise(load_rules(), api)
-
-
-def parse_rules(text: str) -> Rules:
-    """Rules from the TOML text; raises ValueError on a malformed file."""
-    doc = tomllib.loads(text)
-    cats = doc.get("categories")
-    if not isinstance(cats, dict) or not cats:
-        raise ValueError("behaviours: no [categories]")
-    names = tuple(cats)
-    exact: dict[str, frozenset[str]] = {}
-    prefixes: dict[str, tuple[str, ...]] = {}
-    suffixes: dict[str, frozenset[str]] = {}
-    globs: dict[str, tuple[tuple[str, str], ...]] = {}
-    dotted_suffixes: dict[str, tuple[str, ...]] = {}
-    descriptions: dict[str, str] = {}
-    for name in names:
-        entry = cats[name]
-        apis = entry.get("apis") if isinstance(entry, dict) else None
-        if not isinstance(apis, list) or not all(isinstance(a, str) and a for a in apis):
-            raise ValueError(f"behaviours: category {name!r} needs a list of API patterns")
-        descriptions[name] = str(entry.get("description", ""))
-        ex: set[str] = set()
-        pre: list[str] = []
-        suf: set[str] = set()
-        glob: list[tuple[str, str]] = []
-        dotted: list[str] = []
-        for pattern in apis:
-            if pattern.startswith("*.") and "." in pattern[2:]:
-                dotted.append(pattern[2:])
-            elif pattern.startswith("*."):
-                suf.add(pattern[2:])
-            elif pattern.endswith(".*"):
-                pre.append(pattern[:-1])
-            elif "*" in pattern:  # "base64.*decode": a name in the module ending so
-                head, _, tail = pattern.partition("*")
-                glob.append((head, tail))
-            else:
-                ex.add(pattern)
-        exact[name], prefixes[name], suffixes[name] = frozenset(ex), tuple(pre), frozenset(suf)
-        globs[name] = tuple(glob)
-        dotted_suffixes[name] = tuple(dotted)
-    pairs = []
-    for pair in doc.get("combinations", {}).get("pairs", []):
-        if not isinstance(pair, list) or len(pair) != 2 or any(p not in cats for p in pair):
-            raise ValueError(f"behaviours: bad combination {pair!r}")
-        pairs.append((str(pair[0]), str(pair[1])))
-    return Rules(
-        names, descriptions, exact, prefixes, suffixes, dotted_suffixes, globs, tuple(pairs)
-    )
-
-
-@lru_cache(maxsize=1)
-def load_rules() -> Rules:
-    """The packaged behaviours.toml."""
-    text = resources.files("mphunter_gate").joinpath("data/behaviours.toml").read_text("utf-8")
-    return parse_rules(text)
 
 
 def feature_names(rules: Rules | None = None) -> tuple[str, ...]:
@@ -187,6 +82,7 @@ def feature_names(rules: Rules | None = None) -> tuple[str, ...]:
     names += [f"kind:{k.value}" for k in ScriptKind]
     names += ["parse:tokens", "calls:n", "apis:n", "categories:n", "sensitive:share"]
     names += [f"str:{n}" for n in indicator_names()] + ["str:n"]
+    names += [f"flow:{a}->{b}" for a, b in r.flows]
     return tuple(names)
 
 
@@ -281,6 +177,11 @@ def behaviour(analysis: ScriptAnalysis, rules: Rules | None = None) -> Behaviour
     values += [1.0 if n in strings else 0.0 for n in indicator_names()]
     values.append(math.log1p(len(strings)))
     fired += [f"str:{n}" for n in indicator_names() if n in strings]
+    flows = {(f.source, f.sink) for f in analysis.flows}
+    for a, b in r.flows:
+        values.append(1.0 if (a, b) in flows else 0.0)
+        if (a, b) in flows:
+            fired.append(f"flow:{a}->{b}")
     return Behaviour(values=tuple(values), fired=tuple(fired))
 
 

@@ -25,7 +25,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
-from mphunter_gate.model.behaviour import load_rules
+from mphunter_gate.analysis.categories import load_rules
 from mphunter_gate.model.docs import TrainingDoc
 
 log = logging.getLogger(__name__)

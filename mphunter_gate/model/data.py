@@ -178,23 +178,58 @@ def _make_docs(
     label: str,
     tokenizer: Tokenizer | None,
     priority: Priority | None,
+    added: dict[str, str] | None = None,
 ) -> list[TrainingDoc]:
-    """One doc per distinct text, tokenised on every core (`pool.py`)."""
+    """One doc per distinct text, tokenised on every core (`pool.py`).
+
+    `added` (package -> date) dates each doc by the earliest package holding
+    its text: a text first seen before a cut is known before it, whichever
+    copy the dedup keeps.
+    """
     from mphunter_gate.model.pool import fork_map
 
-    seen: set[str] = set()
-    unique = []
+    first: dict[str, int] = {}
+    unique: list[tuple[str, Script, str | None]] = []
+    dates: list[str | None] = []
     for doc_id, script, family in items:
         digest = hashlib.sha256(script.text.encode("utf-8", "replace")).hexdigest()
-        if digest not in seen:
-            seen.add(digest)
+        when = (added or {}).get(doc_id.split("/", 1)[0])
+        if digest not in first:
+            first[digest] = len(unique)
             unique.append((doc_id, script, family))
+            dates.append(when)
+        elif when is not None:
+            i = first[digest]
+            dates[i] = min(d for d in (dates[i], when) if d is not None)
     scripts = [script for _, script, _ in unique]
     toks = fork_map(lambda s: tokenizer(s, priority), scripts) if tokenizer else [()] * len(scripts)
     return [
-        TrainingDoc(id=doc_id, tokens=t, family=family, label=label, script=script)
-        for (doc_id, script, family), t in zip(unique, toks, strict=True)
+        TrainingDoc(id=doc_id, tokens=t, family=family, label=label, script=script, added=when)
+        for (doc_id, script, family), t, when in zip(unique, toks, dates, strict=True)
     ]
+
+
+def added_dates(jsonl_path: Path) -> dict[str, str]:
+    """Sample -> its `added` date (normalised to UTC ISO 8601) from the corpus's jsonl."""
+    out: dict[str, str] = {}
+    for d in _read_jsonl(jsonl_path):
+        when = d.get("added")
+        if isinstance(when, str) and isinstance(d.get("sample"), str):
+            try:
+                out[d["sample"]] = utc_iso(when)
+            except ValueError:
+                log.warning("%s: %s: unreadable added date %r", jsonl_path, d["sample"], when)
+    return out
+
+
+def utc_iso(when: str) -> str:
+    """An ISO 8601 date or time as a UTC timestamp string that sorts by time."""
+    from datetime import datetime, timezone
+
+    t = datetime.fromisoformat(when)
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    return t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
@@ -279,7 +314,7 @@ def load_malicious(
     """Malicious TrainingDocs, deduplicated by text, analysed without running anything."""
     tok = tokenizer if tokenizer is not None else analysis_tokenizer(prefix_len)
     items = malicious_scripts(tar_path, jsonl_path, samples=samples)
-    docs = _make_docs(items, MALICIOUS, tok, priority)
+    docs = _make_docs(items, MALICIOUS, tok, priority, added_dates(jsonl_path))
     log.info("malicious: %d scripts (%d after dedup)", len(items), len(docs))
     return docs
 

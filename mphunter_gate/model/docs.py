@@ -35,6 +35,9 @@ class TrainingDoc:
     # The behaviour vector (behaviour.py layout), filled in by training once
     # the script has been analysed; empty until then.
     behaviour: tuple[float, ...] = field(default=(), repr=False, compare=False)
+    # When the sample was first seen (ISO 8601, the corpus's `added`; for a text
+    # several samples share, the earliest): the key of the temporal split.
+    added: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.label not in (BENIGN, MALICIOUS):

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 RANK_MODES = ("positive", "negative", "p&n")
+SPLITS = ("temporal", "family")
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,18 @@ class TrainParams:
     # embeds every token). Whole modules made the corpus 15 M tokens, about 7x the
     # install-time corpus, and fitting both models on all of it took over an hour.
     max_train_tokens: int = 400
+    # How the malicious side is validated (`train.py`): `temporal` fits on what the
+    # corpus added before `temporal_cut` and validates on what came after (the figure
+    # that predicts next month's uploads), then fits the shipped models on everything;
+    # `family` holds out `validation_fraction` of the families from the shipped fit.
+    split: str = "temporal"
+    temporal_cut: str = "2024-07-01"
 
     def __post_init__(self) -> None:
         if self.rank_mode not in RANK_MODES:
             raise ValueError(f"rank_mode must be one of {RANK_MODES}, not {self.rank_mode!r}")
+        if self.split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, not {self.split!r}")
         if not 0.0 <= self.target_fpr < 1.0:
             raise ValueError("target_fpr must be in [0, 1)")
         for name in ("calibration_fraction", "validation_fraction", "combiner_fraction"):

@@ -31,7 +31,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mphunter_gate.model.behaviour import feature_names, load_rules
+from mphunter_gate.analysis.categories import load_rules
+from mphunter_gate.model.behaviour import feature_names
 
 
 def binary_features() -> tuple[str, ...]:

@@ -29,11 +29,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mphunter_gate.analysis.categories import load_rules
 from mphunter_gate.model.apiem import train_apiem
-from mphunter_gate.model.behaviour import load_rules
 from mphunter_gate.model.calibrate import choose_threshold
 from mphunter_gate.model.ccem import Ccem, train_ccem
 from mphunter_gate.model.clones import drop_benign_clones
@@ -249,47 +250,67 @@ def _unit_hash(key: str) -> float:
     return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") / 2**64
 
 
-def train(
-    benign: Sequence[TrainingDoc],
-    malicious: Sequence[TrainingDoc],
-    out_dir: Path,
-    params: TrainParams,
-    provenance: dict[str, Any],
-    *,
-    featurizer: Featurizer | None = None,
-) -> Manifest:
-    """Fit, calibrate, validate and write the models; returns the manifest.
+@dataclass
+class _Fit:
+    """One fit of every model, and the held-out docs re-analysed with its APIEM."""
 
-    `featurizer(script, priority)` re-analyses scripts once APIEM exists
-    into (tokens, behaviour); it defaults to the analysis stage. Docs
-    without a `script` keep their tokens (hand-built docs in tests; or
-    `params.reanalyse=False`).
-    """
+    apiem: Any
+    ccem: Ccem
+    index: ReferenceIndex
+    rarity: Rarity
+    combiner: Any
+    plain: Scorer
+    scorer: Scorer
+    cv: dict[str, Any]
+    index_docs: list[TrainingDoc]
+    benign_kept: int
+    fit_docs: list[TrainingDoc]
+    calib_docs: list[TrainingDoc]
+    mal_train: list[TrainingDoc]
+    mal_kept: int
+    mal_val: list[TrainingDoc]
+
+
+def temporal_split(
+    malicious: Sequence[TrainingDoc], cut: str
+) -> tuple[list[TrainingDoc], list[TrainingDoc], dict[str, Any]]:
+    """(fit, validation, counts): validation is every doc added at or after `cut`;
+    the fit is what was added before it, less every doc of a validation family, so
+    no family measured was fitted. Undated docs are fitted only."""
+    from mphunter_gate.model.data import utc_iso
+
+    when = utc_iso(cut)
+    val = [d for d in malicious if d.added is not None and d.added >= when]
+    families = {d.group for d in val}
+    before = [d for d in malicious if d.added is None or d.added < when]
+    fit = [d for d in before if d.group not in families]
+    return (
+        fit,
+        val,
+        {
+            "cut": when,
+            "fit_scripts": len(fit),
+            "validation_scripts": len(val),
+            "undated_scripts": sum(1 for d in malicious if d.added is None),
+            "dropped_before_cut_of_validation_families": len(before) - len(fit),
+        },
+    )
+
+
+def _fit(
+    index_docs: list[TrainingDoc],
+    fit_docs: list[TrainingDoc],
+    calib_docs: list[TrainingDoc],
+    mal_train: list[TrainingDoc],
+    mal_val: list[TrainingDoc],
+    params: TrainParams,
+    featurizer: Featurizer | None,
+    lap: Any,
+) -> _Fit:
+    """APIEM, re-analysis, CCEM, the benign index, rarity and the combiner."""
     import numpy as np
 
-    started = time.monotonic()
-    timings: dict[str, float] = {}
-
-    def lap(name: str, since: float) -> float:
-        now = time.monotonic()
-        timings[name] = round(now - since, 3)
-        log.info("train: %s took %.1f s", name, now - since)
-        return now
-
-    _check_labels(benign, BENIGN)
-    _check_labels(malicious, MALICIOUS)
-    benign = sorted(benign, key=lambda d: d.id)
-    malicious, clones = drop_benign_clones(sorted(malicious, key=lambda d: d.id), benign)
-    provenance = {**provenance, "malicious_scripts_dropped_as_benign_clones": clones}
-    rest, calib_docs = split_by_group(benign, params.calibration_fraction, params.seed)
-    index_docs, fit_docs = split_by_group(rest, params.combiner_fraction, params.seed + 1)
-    mal_train, mal_val = split_by_group(malicious, params.validation_fraction, params.seed)
-    if not index_docs or not calib_docs or not fit_docs:
-        raise ValueError(
-            "need benign scripts from at least three packages (index, combiner, calibration)"
-        )
     t = time.monotonic()
-
     cap = params.max_train_tokens
     apiem = train_apiem(
         [d.tokens[:cap] for d in index_docs],
@@ -306,7 +327,7 @@ def train(
     t = lap("apiem", t)
 
     feat = featurizer
-    if feat is None and params.reanalyse and any(d.script is not None for d in benign):
+    if feat is None and params.reanalyse and any(d.script is not None for d in index_docs):
         from mphunter_gate.model.data import analysis_featurizer
 
         feat = analysis_featurizer(params.prefix_len)
@@ -396,92 +417,202 @@ def train(
         seed=params.seed,
     )
     cv = _combiner_cv(rows, fit_all, labels, _weights(fit_all), params)
-    t = lap("combiner", t)
+    lap("combiner", t)
+    return _Fit(
+        apiem=apiem,
+        ccem=ccem,
+        index=index,
+        rarity=rarity,
+        combiner=combiner,
+        plain=plain,
+        scorer=Scorer(ccem, index, params.rank_mode, combiner, rarity),
+        cv=cv,
+        index_docs=index_docs,
+        benign_kept=len(benign_kept),
+        fit_docs=fit_docs,
+        calib_docs=calib_docs,
+        mal_train=mal_train,
+        mal_kept=len(mal_kept),
+        mal_val=mal_val,
+    )
 
-    scorer = Scorer(ccem, index, params.rank_mode, combiner, rarity)
 
-    def score_docs(docs: Sequence[TrainingDoc], s: Scorer) -> list[float]:
-        from mphunter_gate.model.behaviour import token_analysis
+def _score_docs(docs: Sequence[TrainingDoc], s: Scorer) -> list[float]:
+    from mphunter_gate.model.behaviour import token_analysis
 
-        analyses = [token_analysis(d.id, ()) for d in docs]  # path only; behaviour given
-        return [
-            r.score
-            for r in s.score_batch(
-                analyses, [d.tokens for d in docs], [_as_behaviour(d) for d in docs]
-            )
-        ]
+    analyses = [token_analysis(d.id, ()) for d in docs]  # path only; behaviour given
+    return [
+        r.score
+        for r in s.score_batch(analyses, [d.tokens for d in docs], [_as_behaviour(d) for d in docs])
+    ]
 
-    calib_scores = score_docs(calib_docs, scorer)
-    calib_pkg = _per_package(calib_docs, calib_scores)
+
+def _validate(fit: _Fit, params: TrainParams, split: str) -> dict[str, Any]:
+    """Calibrate on the held-out benign packages; measure the held-out malware."""
+    calib_scores = _score_docs(fit.calib_docs, fit.scorer)
+    calib_pkg = _per_package(fit.calib_docs, calib_scores)
     calibration = choose_threshold(list(calib_pkg.values()), params.target_fpr)
-    val_scores = score_docs(mal_val, scorer)
-    # The method alone (RScore), calibrated the same way, for comparison.
-    rs_calib = score_docs(calib_docs, plain)
-    rs_cal = choose_threshold(list(_per_package(calib_docs, rs_calib).values()), params.target_fpr)
-    rs_val = score_docs(mal_val, plain)
-    t = lap("calibrate_validate", t)
-
-    validation: dict[str, Any] = {
-        "split": (
-            "malicious by family (validation families disjoint from every fitted model); "
-            "benign by package: calibration held out of the index and of the combiner; "
-            "verdicts per package (max over its scripts)"
-        ),
+    out: dict[str, Any] = {
+        "split": split,
         "calibration": {**calibration.as_dict(), "unit": "package"},
-        **_figures(
-            mal_val, val_scores, calib_docs, calib_scores, calibration.threshold, params.seed
-        ),
-        "combiner_leave_families_out_cv": cv,
-        "n_validation_families": len({d.group for d in mal_val}),
-        "n_train_families": len({d.group for d in mal_train}),
-        "validation_empty_token_lists": sum(1 for d in mal_val if not d.tokens),
-        "calibration_empty_token_lists": sum(1 for d in calib_docs if not d.tokens),
-        "rscore_only": {
-            "calibration": rs_cal.as_dict(),
-            **{
-                k: v
-                for k, v in _figures(
-                    mal_val, rs_val, calib_docs, rs_calib, rs_cal.threshold, params.seed
-                ).items()
-                if k != "family_recall"
-            },
+        "combiner_leave_families_out_cv": fit.cv,
+        "calibration_empty_token_lists": sum(1 for d in fit.calib_docs if not d.tokens),
+        "top_benign": _top_benign(fit.calib_docs, calib_scores),
+    }
+    if not fit.mal_val:
+        return out
+    val_scores = _score_docs(fit.mal_val, fit.scorer)
+    out.update(
+        _figures(
+            fit.mal_val,
+            val_scores,
+            fit.calib_docs,
+            calib_scores,
+            calibration.threshold,
+            params.seed,
+        )
+    )
+    mal_pkg = list(_per_package(fit.mal_val, val_scores).values())
+    out["recall_at_fpr"] = {}
+    for rate in (0.001, 0.01):
+        cal = choose_threshold(list(calib_pkg.values()), rate)
+        out["recall_at_fpr"][str(rate)] = {
+            "threshold": cal.threshold,
+            "fpr": cal.fpr,
+            "fpr_upper_95": cal.fpr_upper_95,
+            "recall": sum(v >= cal.threshold for v in mal_pkg) / len(mal_pkg),
+        }
+    # The method alone (RScore), calibrated the same way, for comparison.
+    rs_calib = _score_docs(fit.calib_docs, fit.plain)
+    rs_cal = choose_threshold(
+        list(_per_package(fit.calib_docs, rs_calib).values()), params.target_fpr
+    )
+    rs_val = _score_docs(fit.mal_val, fit.plain)
+    out["rscore_only"] = {
+        "calibration": rs_cal.as_dict(),
+        **{
+            k: v
+            for k, v in _figures(
+                fit.mal_val, rs_val, fit.calib_docs, rs_calib, rs_cal.threshold, params.seed
+            ).items()
+            if k != "family_recall"
         },
     }
-    validation["top_benign"] = _top_benign(calib_docs, calib_scores)
+    out["n_validation_families"] = len({d.group for d in fit.mal_val})
+    out["n_train_families"] = len({d.group for d in fit.mal_train})
+    out["validation_empty_token_lists"] = sum(1 for d in fit.mal_val if not d.tokens)
     # Backwards-compatible summary keys (package level).
-    validation["at_threshold"] = validation["packages"]
-    validation["roc_auc"] = validation["packages"]["roc_auc"]
-    validation["family_recall_summary"] = validation["family_recall_mean"]
+    out["at_threshold"] = out["packages"]
+    out["roc_auc"] = out["packages"]["roc_auc"]
+    out["family_recall_summary"] = out["family_recall_mean"]
+    return out
+
+
+FAMILY_SPLIT = (
+    "malicious by family (validation families disjoint from every fitted model); "
+    "benign by package: calibration held out of the index and of the combiner; "
+    "verdicts per package (max over its scripts)"
+)
+TEMPORAL_SPLIT = (
+    "malicious by date: fitted on samples added before the cut, less every family that "
+    "has a sample after it; validated on every sample added at or after it. Benign by "
+    "package, calibration held out of the index and the combiner. Verdicts per package. "
+    "The shipped models are then fitted on every malicious sample (no malicious "
+    "validation of their own); their threshold is calibrated the same way."
+)
+
+
+def train(
+    benign: Sequence[TrainingDoc],
+    malicious: Sequence[TrainingDoc],
+    out_dir: Path,
+    params: TrainParams,
+    provenance: dict[str, Any],
+    *,
+    featurizer: Featurizer | None = None,
+) -> Manifest:
+    """Fit, calibrate, validate and write the models; returns the manifest.
+
+    `params.split` decides the malicious validation: `temporal` fits once on
+    what was added before `params.temporal_cut` (validated on what came
+    after) and then fits the shipped models on everything; `family` holds
+    out a seeded share of families, as the shipped models' only fit.
+    `featurizer(script, priority)` re-analyses scripts once APIEM exists
+    into (tokens, behaviour); it defaults to the analysis stage. Docs
+    without a `script` keep their tokens (hand-built docs in tests; or
+    `params.reanalyse=False`).
+    """
+    started = time.monotonic()
+    timings: dict[str, float] = {}
+    prefix = [""]
+
+    def lap(name: str, since: float) -> float:
+        now = time.monotonic()
+        timings[prefix[0] + name] = round(now - since, 3)
+        log.info("train: %s%s took %.1f s", prefix[0], name, now - since)
+        return now
+
+    _check_labels(benign, BENIGN)
+    _check_labels(malicious, MALICIOUS)
+    benign = sorted(benign, key=lambda d: d.id)
+    malicious, clones = drop_benign_clones(sorted(malicious, key=lambda d: d.id), benign)
+    provenance = {**provenance, "malicious_scripts_dropped_as_benign_clones": clones}
+    rest, calib_docs = split_by_group(benign, params.calibration_fraction, params.seed)
+    index_docs, fit_docs = split_by_group(rest, params.combiner_fraction, params.seed + 1)
+    if not index_docs or not calib_docs or not fit_docs:
+        raise ValueError(
+            "need benign scripts from at least three packages (index, combiner, calibration)"
+        )
+    if params.split == "temporal":
+        mal_fit, mal_val, counts = temporal_split(malicious, params.temporal_cut)
+        if not mal_fit or not mal_val:
+            raise ValueError(
+                f"temporal split at {params.temporal_cut}: {counts['fit_scripts']} scripts to "
+                f"fit and {counts['validation_scripts']} to validate; both must be non-empty"
+            )
+        prefix[0] = "temporal:"
+        held = _fit(index_docs, fit_docs, calib_docs, mal_fit, mal_val, params, featurizer, lap)
+        temporal = {**_validate(held, params, TEMPORAL_SPLIT), "counts": counts}
+        del held
+        prefix[0] = ""
+        fit = _fit(index_docs, fit_docs, calib_docs, list(malicious), [], params, featurizer, lap)
+        validation = {**_validate(fit, params, TEMPORAL_SPLIT), "temporal": temporal}
+    else:
+        mal_train, mal_val = split_by_group(malicious, params.validation_fraction, params.seed)
+        fit = _fit(index_docs, fit_docs, calib_docs, mal_train, mal_val, params, featurizer, lap)
+        validation = _validate(fit, params, FAMILY_SPLIT)
+    threshold = float(validation["calibration"]["threshold"])
+    t = lap("calibrate_validate", time.monotonic())
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    apiem.save(out_dir / APIEM_MODEL, out_dir / APIEM_DIRECTION)
-    ccem.save(out_dir / CCEM_MODEL)
-    index.save(out_dir / CLUSTERER, out_dir / VECTORS)
-    combiner.save(out_dir / COMBINER)
-    rarity.save(out_dir / RARITY)
+    fit.apiem.save(out_dir / APIEM_MODEL, out_dir / APIEM_DIRECTION)
+    fit.ccem.save(out_dir / CCEM_MODEL)
+    fit.index.save(out_dir / CLUSTERER, out_dir / VECTORS)
+    fit.combiner.save(out_dir / COMBINER)
+    fit.rarity.save(out_dir / RARITY)
     hashes = {name: sha256_file(out_dir / name) for name in ARTIFACTS}
     lap("save", t)
     timings["total"] = round(time.monotonic() - started, 3)
 
-    n_clusters = int(index.clusterer_.labels_.max()) + 1
+    n_clusters = int(fit.index.clusterer_.labels_.max()) + 1
     rules = load_rules()
     manifest = Manifest(
         model_version=version_from_hashes(hashes),
-        threshold=calibration.threshold,
+        threshold=threshold,
         artifacts=hashes,
         params=params.to_dict(),
         provenance={
             **provenance,
             "counts": {
-                "benign_index_scripts": len(index_docs),
-                "benign_index_vectors": len(benign_kept),
-                "benign_combiner_scripts": len(fit_docs),
-                "benign_calibration_scripts": len(calib_docs),
-                "benign_calibration_packages": len(calib_pkg),
-                "malicious_train_scripts": len(mal_train),
-                "malicious_reference_vectors": len(mal_kept),
-                "malicious_validation_scripts": len(mal_val),
-                "malicious_validation_packages": len({d.package for d in mal_val}),
+                "benign_index_scripts": len(fit.index_docs),
+                "benign_index_vectors": fit.benign_kept,
+                "benign_combiner_scripts": len(fit.fit_docs),
+                "benign_calibration_scripts": len(fit.calib_docs),
+                "benign_calibration_packages": len({d.package for d in fit.calib_docs}),
+                "malicious_train_scripts": len(fit.mal_train),
+                "malicious_reference_vectors": fit.mal_kept,
+                "malicious_validation_scripts": len(fit.mal_val),
+                "malicious_validation_packages": len({d.package for d in fit.mal_val}),
             },
         },
         validation=validation,
@@ -505,7 +636,7 @@ def train(
             ),
             "behaviour_categories": dict(rules.descriptions),
             "hdbscan_clusters": n_clusters,
-            "hdbscan_noise_fraction": float((index.clusterer_.labels_ < 0).mean()),
+            "hdbscan_noise_fraction": float((fit.index.clusterer_.labels_ < 0).mean()),
             "apiem_priority": (
                 "cosine(api vector, mean malicious - mean benign doc vector), mapped to [0,1]"
             ),
@@ -521,8 +652,6 @@ def _top_benign(
 ) -> list[dict[str, Any]]:
     """The riskiest held-out benign packages and what fired: where false
     positives will come from, for review."""
-    from mphunter_gate.model.behaviour import load_rules
-
     cats = load_rules().categories
     best: dict[str, tuple[float, TrainingDoc]] = {}
     for d, sc in zip(docs, scores, strict=True):

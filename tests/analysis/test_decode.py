@@ -38,6 +38,26 @@ def _b64(s: str) -> str:
         (f"''.join(chr(c ^ 7) for c in {[ord(ch) ^ 7 for ch in PAYLOAD]})", "chr-join"),
         (f"''.join(map(chr, {[ord(ch) for ch in PAYLOAD]}))", "chr-join"),
         (f"base64.b64decode('{_b64(PAYLOAD)[::-1]}'[::-1])", "base64+reverse"),
+        # XOR with a repeating key, character arithmetic with ord, a substitution
+        # alphabet, an integer spelled as bytes: what measurement found missed.
+        (
+            "bytes(b ^ b'k3y'[i % len(b'k3y')] for i, b in enumerate("
+            f"{bytes(b ^ b'k3y'[i % 3] for i, b in enumerate(PAYLOAD.encode()))!r}))",
+            "bytes",
+        ),
+        (
+            f"''.join(chr(ord(c) ^ 7) for c in {''.join(chr(ord(c) ^ 7) for c in PAYLOAD)!r})",
+            "chr-join",
+        ),
+        (
+            f"{PAYLOAD.translate(str.maketrans('osimt', 'tmiso'))!r}"
+            ".translate(str.maketrans('tmiso', 'osimt'))",
+            "translate",
+        ),
+        (
+            f"({int.from_bytes(PAYLOAD.encode(), 'big')}).to_bytes({len(PAYLOAD)}, 'big')",
+            "int-bytes",
+        ),
     ],
 )
 def test_exec_of_decodable_constant_is_analysed(expr: str, method: str) -> None:

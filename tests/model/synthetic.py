@@ -67,7 +67,8 @@ def _vary(rng: random.Random, base: list[str], pool: list[str], changes: int) ->
 
 def make_corpus(seed: int = 7, n_benign_pkgs: int = 150, n_mal_families: int = 12):
     """Benign packages follow a few setup.py "styles"; each malware family is
-    one payload pattern with small per-copy variations."""
+    one payload pattern with small per-copy variations. The first half of the
+    families were added before the default temporal cut (2024-07-01), the rest after."""
     rng = random.Random(seed)
     styles = [_template(rng, BENIGN_APIS, rng.randint(6, 12)) for _ in range(5)]
     benign = []
@@ -80,7 +81,10 @@ def make_corpus(seed: int = 7, n_benign_pkgs: int = 150, n_mal_families: int = 1
         payload[rng.randrange(len(payload))] = rng.choice(BENIGN_APIS)
         for k in range(rng.randint(1, 5)):
             toks = _vary(rng, payload, MALICIOUS_APIS, rng.randint(0, 1))
-            malicious.append(TrainingDoc(f"m{f}_{k}/setup.py", toks, f"fam{f}", MALICIOUS))
+            added = "2024-03-01T00:00:00Z" if f < n_mal_families // 2 else "2024-08-01T00:00:00Z"
+            malicious.append(
+                TrainingDoc(f"m{f}_{k}/setup.py", toks, f"fam{f}", MALICIOUS, added=added)
+            )
     return benign, malicious
 
 

@@ -11,13 +11,8 @@ from __future__ import annotations
 import pytest
 
 from mphunter_gate.analysis import analyse
-from mphunter_gate.model.behaviour import (
-    behaviour,
-    feature_names,
-    load_rules,
-    parse_rules,
-    token_analysis,
-)
+from mphunter_gate.analysis.categories import load_rules, parse_rules
+from mphunter_gate.model.behaviour import behaviour, feature_names, token_analysis
 from mphunter_gate.types import Script, ScriptKind
 
 

@@ -143,8 +143,14 @@ def _fake_malware_archive(tmp_path: Path) -> tuple[Path, Path]:
             info.size = len(data)
             tf.addfile(info, io.BytesIO(data))
     meta = [
-        {"sample": "aaa__1.0", "kind": "sdist", "family": "famA"},
-        {"sample": "bbb__2.0", "kind": "sdist", "family": "famA"},
+        {"sample": "aaa__1.0", "kind": "sdist", "family": "famA", "added": "2024-08-01T10:00:00"},
+        # bbb's copy of aaa's setup.py was seen first: the text dates from then.
+        {
+            "sample": "bbb__2.0",
+            "kind": "sdist",
+            "family": "famA",
+            "added": "2024-05-01T02:00:00+08:00",
+        },
         {"sample": "ccc__1.0", "kind": "wheel", "family": None},
         {"sample": "ddd__1.0", "kind": "sdist", "family": "famD"},
     ]
@@ -171,6 +177,10 @@ def test_load_malicious_reads_archive_in_memory(tmp_path: Path) -> None:
     assert fam["aaa__1.0/aaa-1.0/aaa/__init__.py"] == "famA"
     assert fam["ccc__1.0/ccc/__init__.py"].startswith("s:")  # derived, never None
     assert docs[0].tokens == ("base64.b64decode", "os.system")
+    added = {d.id: d.added for d in docs}
+    assert added["aaa__1.0/aaa-1.0/setup.py"] == "2024-04-30T18:00:00Z"
+    assert added["aaa__1.0/aaa-1.0/aaa/__init__.py"] == "2024-08-01T10:00:00Z"
+    assert added["ddd__1.0/ddd-1.0/setup.py"] is None  # undated: fitted, never validated
 
 
 def test_load_malicious_sample_filter(tmp_path: Path) -> None:

@@ -29,12 +29,20 @@ def test_round_trip_writes_verified_manifest(trained: Path) -> None:
     assert 0.0 <= detector.threshold <= 1.0
     assert manifest.params["vector_size"] == FAST.vector_size
     assert manifest.provenance["source"] == "synthetic test corpus"
+    temporal = manifest.validation["temporal"]
     for key in ("calibration", "at_threshold", "roc_auc", "family_recall", "per_kind_scripts"):
-        assert key in manifest.validation
+        assert key in temporal
+    assert set(temporal["recall_at_fpr"]) == {"0.001", "0.01"}
+    assert temporal["counts"]["cut"] == "2024-07-01T00:00:00Z"
+    # The temporal fit saw no family it was measured on; the shipped fit saw all.
+    assert temporal["counts"]["validation_scripts"] == temporal["packages"]["n_malicious"]
+    counts = manifest.provenance["counts"]
+    assert counts["malicious_validation_scripts"] == 0
+    assert counts["malicious_train_scripts"] > temporal["counts"]["fit_scripts"]
     assert manifest.validation["calibration"]["unit"] == "package"
     assert manifest.validation["combiner_leave_families_out_cv"]["folds"] >= 2
     assert 0 < len(manifest.validation["top_benign"]) <= 10
-    assert "rscore_only" in manifest.validation  # the method alone, for comparison
+    assert "rscore_only" in temporal  # the method alone, for comparison
     raw = json.loads((trained / "manifest.json").read_text())
     assert raw["model_version"].startswith("mph-")
 
@@ -165,3 +173,34 @@ def test_models_from_before_rarity_load_without_it(trained: Path, tmp_path: Path
     tokens = ["os.system"]
     assert 0.0 <= detector.score(analysed("x/setup.py", tokens), tokens).score <= 1.0
     assert "rarity.json" in ARTIFACTS and (trained / "rarity.json").is_file()  # new ones do
+
+
+def test_the_temporal_split_keeps_every_validation_family_out_of_the_fit() -> None:
+    from mphunter_gate.model import MALICIOUS, TrainingDoc
+    from mphunter_gate.model.train import temporal_split
+
+    def doc(i: str, family: str, added: str | None) -> TrainingDoc:
+        return TrainingDoc(f"{i}/setup.py", ("a",), family, MALICIOUS, added=added)
+
+    docs = [
+        doc("old", "gone", "2024-01-01T00:00:00Z"),
+        doc("old-of-new", "kept", "2024-02-01T00:00:00+08:00"),
+        doc("new", "kept", "2024-07-02T00:00:00Z"),
+        doc("undated", "other", None),
+    ]
+    fit, val, counts = temporal_split(docs, "2024-07-01")
+    assert [d.package for d in fit] == ["old", "undated"]
+    assert [d.package for d in val] == ["new"]
+    assert counts["dropped_before_cut_of_validation_families"] == 1
+    assert counts["undated_scripts"] == 1
+
+
+def test_a_family_split_validates_the_shipped_fit(tmp_path: Path, corpus) -> None:
+    import dataclasses
+
+    benign, malicious = corpus
+    params = dataclasses.replace(FAST, split="family")
+    manifest = train(benign, malicious, tmp_path, params, {"source": "synthetic test corpus"})
+    assert "temporal" not in manifest.validation
+    assert manifest.validation["packages"]["n_malicious"] > 0
+    assert manifest.provenance["counts"]["malicious_validation_scripts"] > 0
