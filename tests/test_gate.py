@@ -82,9 +82,9 @@ def test_modules_beyond_calibration_fail_only_with_payload_behaviour(
 
 def test_the_module_evidence_names_real_behaviours() -> None:
     """Every name in data/module_evidence.toml is one the scorer can fire."""
+    from mphunter_gate.analysis.categories import load_rules
     from mphunter_gate.analysis.indicators import names as indicator_names
     from mphunter_gate.gate import module_evidence
-    from mphunter_gate.analysis.categories import load_rules
 
     rules = load_rules()
     known = {f"{a}+{b}" for a, b in rules.pairs} | {f"str:{n}" for n in indicator_names()}
