@@ -104,6 +104,18 @@ def _add_check_inputs(p: argparse.ArgumentParser) -> None:
         default=None,
         help="also report known vulnerabilities (pip-audit on the pins; runs no package code)",
     )
+    p.add_argument(
+        "--advisories",
+        type=Path,
+        metavar="PATH",
+        help="OSV malware records: a tree of *.json (ossf/malicious-packages) or an OSV zip "
+        "(default: the cache of `advisories update`, when present)",
+    )
+    p.add_argument(
+        "--min-release-age",
+        metavar="DURATION",
+        help="fail releases uploaded more recently than this (36h, 7d, '7 days', P7D; default off)",
+    )
 
 
 EXIT_CODES = """exit codes:
@@ -214,6 +226,16 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--benign", type=Path, required=True, help="folder of benign packages")
     e.add_argument("--plot", type=Path, help="write ROC and precision-recall PNGs here")
     e.add_argument("--models", type=Path, help="models folder (default: the bundled models)")
+
+    a = _command(sub, "advisories", help="manage the offline malware advisories")
+    asub = a.add_subparsers(dest="advisories_command", required=True, parser_class=_Parser)
+    u = _command(asub, "update", help="download the OSV malware advisories into the cache")
+    u.add_argument(
+        "--url",
+        default=None,
+        help="where to download the OSV zip from (default: osv.dev's PyPI all.zip; any mirror)",
+    )
+    u.add_argument("--dir", type=Path, help="cache folder (default: advisories/ in the user cache)")
     return parser
 
 
@@ -249,6 +271,8 @@ def _config(args: argparse.Namespace) -> Config:
     if args.command in ("check", "install"):
         overrides.update(
             audit_vulns=args.audit_vulns,
+            advisories=args.advisories,
+            min_release_age=args.min_release_age,
             index_url=args.index_url,
             extra_index_urls=tuple(args.extra_index_url) or None,
             offline=args.offline or None,
@@ -363,11 +387,12 @@ def _check_report(
     pip_index, pip_extra = pip_index_urls()
     index_url = config.index_url or (file_index[0] if file_index else None) or pip_index
     extra = [*config.extra_index_urls, *file_extra] or list(pip_extra)
+    options = _policy_options(_options(config, args), config)
     cache = usable_cache(config.cache_dir or default_cache_dir(), bool(config.offline))
     index = Index(index_url, extra, offline=config.offline, cache_dir=cache)
     progress = _progress()
     try:
-        report = gate.check(deps, bad, index, _options(config, args), args.models, progress)
+        report = gate.check(deps, bad, index, options, args.models, progress)
     finally:
         progress.close()
     if config.audit_vulns:
@@ -377,6 +402,54 @@ def _check_report(
             raise InputError("--audit-vulns asks PyPI about vulnerabilities; not with --offline")
         report = audit(report)
     return report, index_url, extra
+
+
+def _policy_options(options: GateOptions, config: Config) -> GateOptions:
+    """`options` with the advisories loaded (the cache of `advisories update` unless a
+    path is given) and the cooldown set; a bad advisory file stops here, exit 2."""
+    from dataclasses import replace
+    from datetime import datetime, timezone
+
+    from mphunter_gate.policy import advisories
+
+    now = datetime.now(timezone.utc)
+    path = config.advisories
+    if path is None:
+        cached = advisories.cache_file()
+        path = cached if cached.is_file() else None
+    db = advisories.load(path) if path is not None else None
+    if db is not None:
+        data = db.data(now)
+        if data.stale:
+            age = f"{data.age_days:.0f} days old" if data.age_days is not None else "of unknown age"
+            log.warning(
+                "advisory data %s is %s (older than %g days): run `mphunter-gate advisories "
+                "update`",
+                data.source,
+                age,
+                data.stale_after_days,
+            )
+    return replace(
+        options,
+        advisories=db,
+        min_release_age=config.min_release_age,
+        min_release_age_missing=config.min_release_age_missing,
+        now=now,
+    )
+
+
+def _cmd_advisories(args: argparse.Namespace) -> int:
+    from mphunter_gate.policy import advisories
+
+    url = args.url or advisories.DEFAULT_URL
+    if not url.startswith(("http://", "https://")):
+        raise InputError(f"--url: expected an http(s):// URL, got {url!r}")
+    done = advisories.update(url, args.dir)
+    print(
+        f"{done.records} PyPI malware advisories from {url} in {done.path} "
+        f"(fetched {done.fetched.isoformat(timespec='seconds')}, sha256 {done.sha256[:12]}…)"
+    )
+    return EXIT_OK
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
@@ -441,6 +514,7 @@ COMMANDS = {
     "corpus": _cmd_corpus,
     "train": _cmd_train,
     "evaluate": _cmd_evaluate,
+    "advisories": _cmd_advisories,
 }
 
 

@@ -32,12 +32,12 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from mphunter_gate.errors import InputError
-from mphunter_gate.types import Finding, Report, Verdict
+from mphunter_gate.types import Finding, PolicyHit, Report, Verdict
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -63,6 +63,12 @@ def is_project_name(text: str) -> bool:
 
 
 _SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+_ADVISORY_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9._:-]+$")
+#: The rule of a malware advisory hit (policy/advisories.py), passed only by its id.
+ADVISORY_RULE = "known-malware"
+#: Rules an allow entry may exempt a package from (`rule = "..."`).
+ALLOW_RULES = ("release-age", "yanked-release", "lookalike-name")
+_ALLOW_KEYS = ("package", "url", "sha256", "reason", "expires", "advisory", "rule")
 _PYVER = re.compile(r"^3\.\d{1,2}$")
 
 
@@ -106,9 +112,17 @@ class AllowEntry:
     #: A URL, VCS reference or local path exactly as the dependency file writes it:
     #: what names a dependency that is not from an index (and so has no release).
     url: str | None = None
+    #: A malware advisory id (`MAL-2026-1234`): the only thing that passes a release
+    #: an advisory lists, and all this entry passes.
+    advisory: str | None = None
+    #: A policy rule (`release-age`, `yanked-release`, `lookalike-name`): the entry
+    #: exempts the package from that rule only, and its files are still judged.
+    rule: str | None = None
 
     def matches(self, finding: Finding) -> bool:
         """Whether this entry names the finding's release (ignoring expiry)."""
+        if self.name is None and self.sha256 is None and self.url is None:
+            return self.advisory is not None  # an advisory id alone: wherever it matches
         if self.url is not None:
             return finding.name.strip() == self.url and not finding.version
         if self.name is not None and canonical_name(self.name) != canonical_name(finding.name):
@@ -125,14 +139,35 @@ class AllowEntry:
         """An entry is valid through its expiry date, and stops applying the day after."""
         return self.expires is not None and today > self.expires
 
+    def covers_scan(self) -> bool:
+        """Whether it passes the scan's own failure (only a plain entry does)."""
+        return self.advisory is None and self.rule is None
+
+    def covers(self, hit: PolicyHit) -> bool:
+        """Whether it passes this policy hit: an advisory only by its id, a rule by
+        an entry for that rule or a plain entry."""
+        if hit.rule == ADVISORY_RULE:
+            return (
+                self.advisory is not None
+                and hit.advisory is not None
+                and self.advisory.upper() == hit.advisory.upper()
+            )
+        return self.advisory is None and (self.rule is None or self.rule == hit.rule)
+
     def describe(self) -> str:
         """`foo==1.0`, `foo`, or `sha256:abcd…` plus where it was declared."""
         if self.name is not None:
             what = self.name + (f"=={self.version}" if self.version else "")
             if self.sha256:
                 what += f" (sha256:{self.sha256[:12]}…)"
+        elif self.sha256 is not None:
+            what = f"sha256:{self.sha256[:12]}…"
         else:
-            what = f"sha256:{(self.sha256 or '')[:12]}…"
+            what = self.url or ""
+        if self.advisory:
+            what = f"{what} advisory {self.advisory}".strip()
+        if self.rule:
+            what += f" (rule {self.rule})"
         return what + (f" [{self.where}]" if self.where else "")
 
 
@@ -157,6 +192,11 @@ class Config:
     offline: bool = False
     python_version: str | None = None
     audit_vulns: bool = False
+    #: OSV malware records (a tree of *.json or an OSV zip); None: the cache of
+    #: `advisories update` when present.
+    advisories: Path | None = None
+    min_release_age: timedelta | None = None  # None: no cooldown
+    min_release_age_missing: str = "fail"
     cache_dir: Path | None = None
     graph_mode: str = "cfg+cg"
     file_search_mode: str = "all_files"
@@ -259,6 +299,18 @@ def _date(value: object) -> date:
         raise ValueError(f"expected a date like 2025-12-31, got {value!r}") from None
 
 
+def _duration(value: object) -> timedelta:
+    from mphunter_gate.policy.age import parse_duration
+
+    return parse_duration(value)
+
+
+def _missing(value: object) -> str:
+    from mphunter_gate.policy.age import parse_missing
+
+    return parse_missing(value)
+
+
 # Config fields settable by name, with their parsers.
 _FIELDS: dict[str, Callable[[object], Any]] = {
     "threshold": _float01,
@@ -269,6 +321,9 @@ _FIELDS: dict[str, Callable[[object], Any]] = {
     "offline": _bool,
     "python_version": _python_version,
     "audit_vulns": _bool,
+    "advisories": _path,
+    "min_release_age": _duration,
+    "min_release_age_missing": _missing,
     "cache_dir": _path,
     "graph_mode": _choice(GRAPH_MODES),
     "file_search_mode": _choice(FILE_SEARCH_MODES),
@@ -292,7 +347,7 @@ _ALIASES = {
     "epoch": "epochs",
     "bad-api-dir": "bad_api_file",
 }
-_PATH_FIELDS = {"cache_dir", "bad_api_file"}
+_PATH_FIELDS = {"cache_dir", "bad_api_file", "advisories"}
 
 
 def _key_to_field(key: str) -> str | None:
@@ -387,12 +442,10 @@ def _allow_entry(raw: object, file: str, line: int | None, label: str) -> AllowE
     where = f"{file}:{line}" if line is not None else file
     if not isinstance(raw, dict):
         raise InputError(f"{label}: an allow entry must be a table", file, line)
-    unknown = sorted(set(raw) - {"package", "url", "sha256", "reason", "expires"})
+    unknown = sorted(set(raw) - set(_ALLOW_KEYS))
     if unknown:
         raise InputError(
-            f"{label}: unknown key {unknown[0]!r} (use package, url, sha256, reason, expires)",
-            file,
-            line,
+            f"{label}: unknown key {unknown[0]!r} (use {', '.join(_ALLOW_KEYS)})", file, line
         )
     reason = raw.get("reason")
     if not isinstance(reason, str) or not reason.strip():
@@ -422,15 +475,43 @@ def _allow_entry(raw: object, file: str, line: int | None, label: str) -> AllowE
                 f"{label}: url names a dependency alone (no package, sha256)", file, line
             )
         url = url.strip()
-    if name is None and sha is None and url is None:
-        raise InputError(f"{label}: an allow entry needs a package, a url or a sha256", file, line)
+    advisory = raw.get("advisory")
+    if advisory is not None:
+        if not isinstance(advisory, str) or not _ADVISORY_ID.match(advisory.strip()):
+            raise InputError(
+                f"{label}: advisory must be an advisory id like 'MAL-2026-1234'", file, line
+            )
+        advisory = advisory.strip()
+    rule = raw.get("rule")
+    if rule is not None:
+        if rule not in ALLOW_RULES:
+            raise InputError(
+                f"{label}: rule must be one of {', '.join(ALLOW_RULES)} (an advisory is allowed "
+                "by its id: advisory = 'MAL-...')",
+                file,
+                line,
+            )
+        if advisory is not None or url is not None:
+            raise InputError(
+                f"{label}: rule exempts a package or file (no advisory, url)", file, line
+            )
+        if name is None and sha is None:
+            raise InputError(f"{label}: rule needs the package it exempts", file, line)
+    if advisory is not None and (sha is not None or url is not None):
+        raise InputError(f"{label}: advisory takes a package at most (no sha256, url)", file, line)
+    if name is None and sha is None and url is None and advisory is None:
+        raise InputError(
+            f"{label}: an allow entry needs a package, a url or a sha256 (or an advisory id)",
+            file,
+            line,
+        )
     expires = None
     if raw.get("expires") is not None:
         try:
             expires = _date(raw["expires"])
         except ValueError as exc:
             raise InputError(f"{label}: expires: {exc}", file, line) from None
-    return AllowEntry(name, version, sha, reason.strip(), expires, where, url)
+    return AllowEntry(name, version, sha, reason.strip(), expires, where, url, advisory, rule)
 
 
 def _toml_layer(table: Mapping[str, Any], table_name: str, path: Path, lines: _TomlLines) -> _Layer:
@@ -672,6 +753,9 @@ def apply_allowlist(report: Report, config: Config, today: date | None = None) -
     today = today or date.today()
     findings = []
     for finding in report.findings:
+        if finding.scan is not None:
+            findings.append(_allow_policy(finding, config.allowlist, today))
+            continue
         needs_allow = finding.verdict is not Verdict.PASS or bool(finding.vulnerabilities)
         matching = [e for e in config.allowlist if e.matches(finding)] if needs_allow else []
         active = [e for e in matching if not e.expired(today)]
@@ -699,3 +783,43 @@ def apply_allowlist(report: Report, config: Config, today: date | None = None) -
         findings=tuple(findings),
         verdict=overall_verdict(findings, config.allow_unscanned),
     )
+
+
+def _granted(entry: AllowEntry) -> str:
+    return f"{entry.describe()}: {entry.reason}" + (
+        f" (until {entry.expires})" if entry.expires else ""
+    )
+
+
+def _allow_policy(finding: Finding, allowlist: Iterable[AllowEntry], today: date) -> Finding:
+    """The allowlist on a row with policy hits: each blocking part is passed only by
+    an entry that covers it (an advisory only by its id), and the row is settled."""
+    from mphunter_gate.policy.verdict import settle
+
+    matching = [e for e in allowlist if e.matches(finding)]
+    active = [e for e in matching if not e.expired(today)]
+    notes = list(finding.notes)
+    notes += [
+        f"allowlist entry {e.describe()} expired on {e.expires}; it no longer applies "
+        f"(reason was: {e.reason})"
+        for e in matching
+        if e.expired(today)
+    ]
+    scan = finding.scan
+    assert scan is not None
+    if scan.verdict is not Verdict.PASS or finding.vulnerabilities:
+        entry = next((e for e in active if e.covers_scan()), None)
+        if entry is not None:
+            scan = replace(scan, allowed_by=_granted(entry))
+    hits = []
+    for hit in finding.policy:
+        entry = next((e for e in active if e.covers(hit)), None)
+        if entry is not None:
+            hit = replace(hit, allowed_by=_granted(entry))
+        elif hit.rule == ADVISORY_RULE and any(e.covers_scan() for e in active):
+            notes.append(
+                f"the allowlist does not pass {hit.advisory}: a release an advisory lists "
+                f"is allowed only by an entry naming it (advisory = {hit.advisory!r})"
+            )
+        hits.append(hit)
+    return settle(replace(finding, scan=scan, policy=tuple(hits), notes=tuple(notes)))

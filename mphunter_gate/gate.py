@@ -14,6 +14,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
 from functools import cached_property, lru_cache, partial
 from importlib import resources
 from pathlib import Path
@@ -32,10 +33,12 @@ from mphunter_gate.types import (
     Distribution,
     FileKind,
     Finding,
+    HitLevel,
     JudgedFile,
     LocalProject,
     Origin,
     ParseMode,
+    PolicyHit,
     Report,
     Script,
     ScriptAnalysis,
@@ -58,6 +61,8 @@ if TYPE_CHECKING:
     from mphunter_gate.fetch.index import Index
     from mphunter_gate.model import Detector
     from mphunter_gate.model.known import KnownFiles
+    from mphunter_gate.policy.advisories import AdvisoryDB
+    from mphunter_gate.policy.age import Cooldown
     from mphunter_gate.target import Target
 
 log = logging.getLogger(__name__)
@@ -86,6 +91,12 @@ class GateOptions:
     #: them (`model/known.py`); False analyses every file (to measure the models).
     known_files: bool = True
     cache_dir: Path | None = None  # verdict cache; None: judge every artifact afresh
+    # What is known before analysis (`mphunter_gate/policy/`), for `check`.
+    advisories: AdvisoryDB | None = None  # malware advisories; None: none checked
+    min_release_age: timedelta | None = None  # cooldown; None: off
+    min_release_age_missing: str = "fail"  # no upload time: "fail" (unscanned) or "allow"
+    lookalike: bool = True  # flag names like far more downloaded projects
+    now: datetime | None = None  # the run's clock for release ages (None: now)
 
 
 class Progress(Protocol):
@@ -153,16 +164,20 @@ class Judge:
             return self.options.threshold
         return float(self._manifest["threshold"])  # type: ignore[arg-type]
 
-    def fails(self, analysis: ScriptAnalysis | None, score: ScriptScore) -> bool:
+    def fails(
+        self, analysis: ScriptAnalysis | None, score: ScriptScore, strict: bool = False
+    ) -> bool:
         """Whether one script's score fails its package.
 
         Where calibration saw such files (install, startup, top-level `__init__.py`)
         the threshold decides. Deeper modules, entry points and call-time code must
-        also fire a payload behaviour (`data/module_evidence.toml`, which says why).
+        also fire a payload behaviour (`data/module_evidence.toml`, which says why),
+        unless `strict`: a package named like a far more downloaded one
+        (`policy/lookalike.py`) gets no such benefit of the doubt.
         """
         if score.score < self.threshold:
             return False
-        if analysis is None or not _beyond_calibration(analysis):
+        if strict or analysis is None or not _beyond_calibration(analysis):
             return True
         return not module_evidence().isdisjoint(score.behaviours)
 
@@ -268,7 +283,9 @@ class Judge:
         self._memo.put_many(learnt)
         return Judged(scripts.note, tuple(analyses), tuple(scores))
 
-    def judge_tree(self, tree_reader: TreeReader, sha256: str | None, base: Finding) -> Finding:
+    def judge_tree(
+        self, tree_reader: TreeReader, sha256: str | None, base: Finding, strict: bool = False
+    ) -> Finding:
         """The verdict for one artifact, from the cache when its bytes were judged before."""
         cache = self.cache if sha256 else None
         judged = cache.get(sha256) if cache and sha256 else None
@@ -277,17 +294,20 @@ class Judge:
             judged = self.analyse(scripts)
             if cache and sha256:
                 cache.put(sha256, judged)
-        return self.verdict(judged, base)
+        return self.verdict(judged, base, strict)
 
-    def verdict(self, judged: Judged, base: Finding) -> Finding:
-        """Compare the riskiest script with the threshold; any failed analysis fails closed."""
+    def verdict(self, judged: Judged, base: Finding, strict: bool = False) -> Finding:
+        """Compare the riskiest script with the threshold; any failed analysis fails closed.
+
+        `strict` (a look-alike name) fails a file at or above the threshold wherever
+        it sits in the package (see `fails`)."""
         if not judged.analyses:
             return replace(base, reason=judged.note or NO_SCRIPT)
         analyses, scores = judged.analyses, judged.scores
         failed = [a for a in analyses if a.parse is ParseMode.FAILED]
         cut = [a for a in analyses if a.truncated]
         by_path = {a.path: a for a in analyses}
-        over = [s for s in scores if self.fails(by_path.get(s.path), s)]
+        over = [s for s in scores if self.fails(by_path.get(s.path), s, strict)]
         top = max(over or scores, key=lambda s: s.score) if scores else None
         if top is not None and over:
             verdict = Verdict.FAIL
@@ -295,7 +315,10 @@ class Judge:
             analysis = by_path.get(top.path)
             if analysis is not None and _beyond_calibration(analysis):
                 shown = sorted(module_evidence().intersection(top.behaviours))
-                reason += f" and does what payloads do ({', '.join(shown)})"
+                if shown:
+                    reason += f" and does what payloads do ({', '.join(shown)})"
+                elif strict:
+                    reason += " (extra scrutiny: the package is named like a popular one)"
         elif failed:
             verdict = Verdict.UNSCANNED
             reason = f"analysis failed: {failed[0].path}: {failed[0].error}"
@@ -385,11 +408,90 @@ def _declared(text: str) -> tuple[str, str]:
 
 
 def _report(judge: Judge, findings: list[Finding]) -> Report:
+    options = judge.options
+    advisories = options.advisories.data(_now(options)) if options.advisories else None
     return Report(
-        verdict=overall_verdict(findings, judge.options.allow_unscanned),
+        verdict=overall_verdict(findings, options.allow_unscanned),
         threshold=judge.threshold,
         model_version=judge.model_version,
         findings=tuple(findings),
+        advisories=advisories,
+    )
+
+
+def _now(options: GateOptions) -> datetime:
+    return options.now or datetime.now(timezone.utc)
+
+
+# -- policy: what is known before analysis -------------------------------------------
+
+
+def _cooldown(options: GateOptions) -> Cooldown | None:
+    from mphunter_gate.policy.age import Cooldown
+
+    if options.min_release_age is None:
+        return None
+    return Cooldown(options.min_release_age, _now(options), options.min_release_age_missing)
+
+
+def _named_hits(options: GateOptions, name: str, version: str) -> list[PolicyHit]:
+    """What the name and version alone tell: malware advisories, a look-alike name."""
+    from mphunter_gate.config import is_project_name
+    from mphunter_gate.policy import lookalike
+
+    hits: list[PolicyHit] = []
+    if options.advisories is not None and version:
+        hits += options.advisories.hits(name, version)
+    if options.lookalike and is_project_name(name):
+        found = lookalike.check(name)
+        if found is not None:
+            hits.append(found)
+    return hits
+
+
+def _release_hits(
+    options: GateOptions, index: Index, dist: Distribution, dist_picks: Sequence[Pick]
+) -> list[PolicyHit]:
+    """What the index tells about the judged files: their age, whether they are yanked."""
+    from mphunter_gate.policy import age, yanked
+
+    hits: list[PolicyHit] = []
+    installed = [p.file for p in dist_picks if p.installs_on]
+    found = yanked.check(installed, exact=dist.exact)
+    if found is not None:
+        hits.append(found)
+    cooldown = _cooldown(options)
+    if cooldown is not None:
+        too_new = age.check([p.file for p in dist_picks], cooldown)
+        if too_new is not None and too_new.level is HitLevel.FAIL and not dist.exact:
+            too_new = replace(too_new, message=too_new.message + _suggestion(index, dist, cooldown))
+        if too_new is not None:
+            hits.append(too_new)
+    return hits
+
+
+def _suggestion(index: Index, dist: Distribution, cooldown: Cooldown) -> str:
+    """`; newest release old enough: foo==1.4 (uploaded 12 days ago)`, for a loose
+    requirement the user can pin instead."""
+    from packaging.version import InvalidVersion, Version
+
+    from mphunter_gate.policy.age import humanize, newest_old_enough
+    from mphunter_gate.resolve import releases
+
+    try:
+        below: Version | None = Version(dist.version)
+    except InvalidVersion:
+        below = None
+    try:
+        by_version = releases(index.project_files(dist.name), dist.name)
+    except PackageIndexError:
+        return ""
+    found = newest_old_enough(by_version, dist.specifier, cooldown, below)
+    if found is None:
+        return f"; no release allowed by {dist.specifier or 'the requirement'} is old enough"
+    return (
+        f"; newest release old enough: {dist.name}=={found.version} "
+        f"(uploaded {humanize(cooldown.now - found.uploaded)} ago)"
     )
 
 
@@ -566,7 +668,7 @@ def check(
     for round_ in range(MAX_BUILD_ROUNDS + 1):
         dists, bad = resolve(work, index, python_version=first_version, platform=first_platform)
         if round_ == 0:
-            findings += [_unresolved_row(u) for u in (*unresolvable, *bad)]
+            findings += [_policy_row(_unresolved_row(u), options) for u in (*unresolvable, *bad)]
         else:  # pip cannot build without it, so nothing unexamined would be installed
             findings = [_build_gap(f, bad, requested) for f in findings]
         needed_by: dict[str, list[str]] = {}
@@ -595,6 +697,15 @@ def check(
         ]
         requested = {req: [f"{r.name}=={r.version}" for r in rows] for req, rows in asks.items()}
     return _report(judge, findings)
+
+
+def _policy_row(finding: Finding, options: GateOptions) -> Finding:
+    """A row the gate did not judge, with what its declared name and pin tell."""
+    from mphunter_gate.policy.verdict import with_hits
+
+    if finding.version == "local":  # the user's own project
+        return finding
+    return with_hits(finding, _named_hits(options, finding.name, finding.version))
 
 
 def _unresolved_row(item: Unresolvable | LocalProject) -> Finding:
@@ -639,6 +750,8 @@ def _judge_dists(
     on the first target (empty when a wheel installs there)."""
     from mphunter_gate.fetch.choose import picks
     from mphunter_gate.fetch.metadata import build_requirements
+    from mphunter_gate.policy.lookalike import RULE as LOOKALIKE
+    from mphunter_gate.policy.verdict import with_hits
 
     first = wanted_targets[0]
     chosen = [(d, picks(d, wanted_targets)) for d in dists]
@@ -650,19 +763,22 @@ def _judge_dists(
     for dist, dist_picks in chosen:
         if progress:
             progress.advance(f"{dist.name}=={dist.version}")
+        named = _named_hits(options, dist.name, dist.version)
         if not dist_picks:
             why = (
                 "no file matches the pinned hashes"
                 if dist.hashes
                 else "no sdist or wheel on the index"
             )
-            yield _unscanned(dist.name, dist.version, dist.name, why, dist.origin), ()
+            row = _unscanned(dist.name, dist.version, dist.name, why, dist.origin)
+            yield with_hits(row, named), ()
             continue
+        strict = any(h.rule == LOOKALIKE for h in named)
         judged: list[JudgedFile] = []
         needs: tuple[str, ...] = ()
         for pick in dist_picks:
             data = next(blobs)
-            judged.append(_judge_file(judge, dist, pick, data, options))
+            judged.append(_judge_file(judge, dist, pick, data, options, strict))
             built = pick.file.kind is FileKind.SDIST and first.label in pick.installs_on
             if built and isinstance(data, bytes):
                 try:
@@ -672,7 +788,8 @@ def _judge_dists(
         finding = _combine(dist, judged, first.label)
         if dist.notes:
             finding = replace(finding, reason=finding.reason + "; " + "; ".join(dist.notes))
-        yield finding, needs
+        hits = [*named, *_release_hits(options, index, dist, dist_picks)]
+        yield with_hits(finding, hits), needs
 
 
 def _judge_file(
@@ -681,6 +798,7 @@ def _judge_file(
     pick: Pick,
     data: bytes | PackageIndexError,
     options: GateOptions,
+    strict: bool = False,
 ) -> JudgedFile:
     """The verdict on one downloaded file of a release."""
     file = pick.file
@@ -716,7 +834,7 @@ def _judge_file(
     base = Finding(dist.name, dist.version, file.filename, Verdict.PASS, None, NO_SCRIPT)
     try:
         found = judge.judge_tree(
-            partial(_artifact_scripts, art, options.file_search_mode), sha, base
+            partial(_artifact_scripts, art, options.file_search_mode), sha, base, strict
         )
     except ArchiveError as exc:
         return result(Verdict.UNSCANNED, f"unreadable archive: {exc}", sha)

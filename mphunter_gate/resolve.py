@@ -131,6 +131,12 @@ def _by_version(
     return {v: tuple(fs) for v, fs in grouped.items()}
 
 
+def releases(files: Iterable[DistFile], name: str) -> dict[Version, tuple[DistFile, ...]]:
+    """A project's files grouped by release, for stages after resolution (the
+    cooldown's suggestion of an older release)."""
+    return _by_version(files, canonicalize_name(name))
+
+
 def _file_version(file: DistFile, name: NormalizedName) -> Version | None:
     if file.kind is FileKind.WHEEL:
         parsed = _wheel_name_version(file.filename)
@@ -445,6 +451,8 @@ def _lookup_pinned(
         files=tuple(files),
         hashes=dep.hashes,
         notes=tuple(notes),
+        exact=True,
+        specifier=str(req.specifier),
     )
 
 
@@ -645,6 +653,7 @@ def _distributions(
                 continue
         if all(f.yanked for f in files):
             notes.append("release is yanked")
+        selecting = _selecting(result, base, ident)
         by_name[base] = Distribution(
             name=base,
             version=str(base_cand.version),
@@ -652,5 +661,23 @@ def _distributions(
             files=files,
             hashes=hashes,
             notes=tuple(notes),
+            exact=any(r.exact for r in selecting),
+            specifier=",".join(dict.fromkeys(str(s) for r in selecting for s in r.specifier)),
         )
     return list(by_name.values())
+
+
+def _selecting(result: Any, *identifiers: str) -> list[_Req]:
+    """The requirements that chose a release (of its name and its `name[extra]`),
+    less the pin that ties `name[extra]` to `name` (the resolver's, not anyone's)."""
+    reqs: list[_Req] = []
+    for ident in dict.fromkeys(identifiers):
+        criterion = result.criteria.get(ident)
+        if criterion is None:
+            continue
+        for info in criterion.information:
+            parent = info.parent
+            if parent is not None and parent.name == info.requirement.name:
+                continue
+            reqs.append(info.requirement)
+    return reqs

@@ -88,6 +88,10 @@ class DistFile:
     yanked: bool = False
     has_metadata: bool = False  # PEP 658: the index serves `<url>.metadata`
     metadata_sha256: str | None = None
+    #: PEP 700 `upload-time` exactly as the index wrote it (ISO 8601), None when not given.
+    upload_time: str | None = None
+    #: PEP 592: the reason the index gave for yanking the file (None: none given).
+    yanked_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,12 @@ class Distribution:
     files: tuple[DistFile, ...]
     hashes: frozenset[str] = frozenset()
     notes: tuple[str, ...] = ()
+    #: Every requirement that selected it pins it with `==` (no wildcard) or `===`:
+    #: the one case in which pip installs a yanked release (PEP 592).
+    exact: bool = False
+    #: The version specifiers of every requirement that selected it, joined (`>=2,<3`):
+    #: what a suggested older release must still satisfy.
+    specifier: str = ""
 
 
 @dataclass(frozen=True)
@@ -296,6 +306,49 @@ class Verdict(str, Enum):
     UNSCANNED = "unscanned"
 
 
+class HitLevel(str, Enum):
+    """What a policy hit does to its package's row: fail it, leave it unscanned, or warn."""
+
+    FAIL = "fail"
+    UNSCANNED = "unscanned"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class PolicyHit:
+    """One fact known about a release before any analysis (`mphunter_gate/policy/`).
+
+    `rule` is its kind (a SARIF rule id: `known-malware`, `release-age`,
+    `yanked-release`, `lookalike-name`); `advisory` the advisory id of a
+    `known-malware` hit, which is what an allowlist entry must name to pass it.
+    `allowed_by` is set by the allowlist, never by the stage that found it.
+    """
+
+    rule: str
+    level: HitLevel
+    message: str
+    advisory: str | None = None
+    allowed_by: str | None = None
+
+    @property
+    def blocks(self) -> bool:
+        """Whether it keeps its package from passing (a warning never does)."""
+        return self.level is not HitLevel.WARNING and self.allowed_by is None
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """The scan's own verdict on a row that policy hits changed: what the files said.
+
+    Kept apart so that the allowlist can pass the scan's failure and still not
+    pass an advisory, and reports can show both.
+    """
+
+    verdict: Verdict
+    reason: str
+    allowed_by: str | None = None
+
+
 @dataclass(frozen=True)
 class ScriptScore:
     """The model's judgement of one script.
@@ -372,6 +425,11 @@ class Finding:
     # Set for a release pip installs only into the isolated environment that builds
     # these releases' sdists (`[build-system] requires`, `setup_requires`).
     build_for: tuple[str, ...] = ()
+    # What is known before analysis (advisories, release age, yanked, look-alike name).
+    # With any hit, `scan` keeps the scan's own verdict and reason, and `verdict` and
+    # `reason` above are those of the row (the worst of the scan and the blocking hits).
+    policy: tuple[PolicyHit, ...] = ()
+    scan: ScanResult | None = None
 
 
 @dataclass(frozen=True)
@@ -385,6 +443,28 @@ class Vulnerability:
 
 
 @dataclass(frozen=True)
+class AdvisoryData:
+    """Which malware advisories a run matched against, and how old they were.
+
+    `as_of` is when they were downloaded (`advisories update` records it) or,
+    for a tree or zip given by hand, the newest record's `modified` time; None
+    when neither is known. `age_days` is measured when the run started.
+    """
+
+    source: str
+    records: int
+    as_of: str | None
+    basis: str  # "fetched" or "newest record"
+    age_days: float | None
+    stale_after_days: float = 7.0
+
+    @property
+    def stale(self) -> bool:
+        """Older than the staleness limit, or of unknown age."""
+        return self.age_days is None or self.age_days > self.stale_after_days
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything a formatter needs; formatters only read it."""
 
@@ -392,3 +472,4 @@ class Report:
     threshold: float
     model_version: str
     findings: tuple[Finding, ...]
+    advisories: AdvisoryData | None = None

@@ -189,6 +189,11 @@ def _yanked(value: object) -> bool:
     return value is not None and value is not False
 
 
+def _yank_reason(value: object) -> str | None:
+    """PEP 592's reason: the string the index gave (`"yanked": true` gives none)."""
+    return (value.strip() or None) if isinstance(value, str) else None
+
+
 class Index:
     """The package index (plus extra indexes), with a local cache.
 
@@ -266,7 +271,12 @@ class Index:
             fresh = time.time() - path.stat().st_mtime < self.page_ttl
             if not (fresh or self.offline):
                 return None
-            return [self._file_from_json(d) for d in json.loads(path.read_text())]
+            rows = json.loads(path.read_text())
+            # A page cached before upload times were kept would read as "no upload
+            # time" (unscanned under a cooldown): fetch it again while online.
+            if not self.offline and any("upload_time" not in row for row in rows):
+                return None
+            return [self._file_from_json(d) for d in rows]
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -317,6 +327,8 @@ class Index:
                 "yanked": f.yanked,
                 "metadata_sha256": f.metadata_sha256,
                 "has_metadata": f.has_metadata,
+                "upload_time": f.upload_time,
+                "yanked_reason": f.yanked_reason,
             }
             for f in files
         ]
@@ -334,6 +346,8 @@ class Index:
             yanked=row["yanked"],
             metadata_sha256=row.get("metadata_sha256"),
             has_metadata=row.get("has_metadata", False),
+            upload_time=row.get("upload_time"),
+            yanked_reason=row.get("yanked_reason"),
         )
 
     @staticmethod
@@ -360,6 +374,8 @@ class Index:
                     yanked=_yanked(f.get("yanked")),
                     metadata_sha256=meta.get("sha256") if isinstance(meta, dict) else None,
                     has_metadata=bool(meta),
+                    upload_time=f.get("upload-time") or None,
+                    yanked_reason=_yank_reason(f.get("yanked")),
                 )
             )
         return files
@@ -391,6 +407,7 @@ class Index:
                     yanked="data-yanked" in attrs,
                     metadata_sha256=meta_sha,
                     has_metadata=meta is not None,
+                    yanked_reason=_yank_reason(attrs.get("data-yanked")),
                 )
             )
         return files
@@ -665,6 +682,7 @@ _FILE_FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "requires-python": (str, type(None)),
     "hashes": (dict, type(None)),
     "yanked": (bool, str, type(None)),
+    "upload-time": (str, type(None)),
 }
 
 

@@ -20,9 +20,11 @@ from importlib import resources
 
 from mphunter_gate.config import is_project_name
 from mphunter_gate.types import (
+    AdvisoryData,
     ApiCall,
     Decoded,
     Finding,
+    HitLevel,
     Indicator,
     Report,
     ScriptScore,
@@ -34,6 +36,12 @@ from mphunter_gate.types import (
 RULE_MALICIOUS = "malicious-install-script"
 RULE_UNSCANNED = "unscanned-dependency"
 RULE_VULNERABLE = "known-vulnerability"
+#: Policy rules (`mphunter_gate/policy/`): what is known before analysis.
+RULE_ADVISORY = "known-malware"
+RULE_RELEASE_AGE = "release-age"
+RULE_YANKED = "yanked-release"
+RULE_LOOKALIKE = "lookalike-name"
+POLICY_RULES = (RULE_ADVISORY, RULE_RELEASE_AGE, RULE_YANKED, RULE_LOOKALIKE)
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
@@ -105,7 +113,31 @@ def toml_string(value: str) -> str:
 def allow_snippet(finding: Finding) -> str:
     """One line that allows exactly this release (and, if known, this file), in a form
     the config accepts as printed: a dependency not from an index (a URL, a VCS
-    reference, a local path) is named by `url`, as the dependency file writes it."""
+    reference, a local path) is named by `url`, as the dependency file writes it.
+
+    A release an advisory lists is allowed only by naming the advisory; a release
+    that fails one policy rule alone (too new, yanked) by an exemption from that rule,
+    which leaves its files judged."""
+    reason = 'reason = "<why this is safe, and who reviewed it>"'
+    blocking = [h for h in finding.policy if h.blocks]
+    scan_blocks = finding.scan is not None and (
+        finding.scan.verdict is not Verdict.PASS and finding.scan.allowed_by is None
+    )
+    advisory = next((h.advisory for h in blocking if h.rule == RULE_ADVISORY), None)
+    if advisory is not None:
+        package = f"{finding.name}=={finding.version}"
+        return (
+            "{ "
+            + f"package = {toml_string(package)}, advisory = {toml_string(advisory)}, {reason}"
+            + " }"
+        )
+    rules = {h.rule for h in blocking}
+    if len(rules) == 1 and not scan_blocks and is_project_name(finding.name):
+        rule = rules.pop()
+        package = finding.name if rule == RULE_RELEASE_AGE else f"{finding.name}=={finding.version}"
+        return (
+            "{ " + f"package = {toml_string(package)}, rule = {toml_string(rule)}, {reason}" + " }"
+        )
     if not finding.version and not is_project_name(finding.name):
         reason = 'reason = "<why this is safe, and who reviewed it>"'
         return "{ " + f"url = {toml_string(finding.name.strip())}, {reason}" + " }"
@@ -181,11 +213,18 @@ def needs_explanation(finding: Finding) -> bool:
         or finding.allowed_by is not None
         or bool(finding.vulnerabilities)
         or bool(finding.notes)
+        or bool(finding.policy)
     )
 
 
 def rule_of(finding: Finding) -> str | None:
-    """The kind of finding for the package's gate verdict (None: it passed clean)."""
+    """The kind of finding for the package's gate verdict (None: it passed clean):
+    the first policy hit that blocks it, else the scan's."""
+    blocking = next((h.rule for h in finding.policy if h.blocks), None)
+    if blocking is not None:
+        return blocking
+    if finding.scan is not None:
+        return scan_rule(finding)
     if finding.verdict is Verdict.FAIL:
         return RULE_MALICIOUS
     if finding.verdict is Verdict.UNSCANNED:
@@ -194,6 +233,43 @@ def rule_of(finding: Finding) -> str | None:
         # Allowed, but the reviewer should still see what was allowed.
         return RULE_UNSCANNED if finding.score is None else RULE_MALICIOUS
     return None
+
+
+def scan_rule(finding: Finding) -> str | None:
+    """The kind of finding for the scan's own verdict (None: the scan passed clean)."""
+    scan = finding.scan
+    if scan is None:
+        return rule_of(finding)
+    if scan.verdict is Verdict.FAIL:
+        return RULE_MALICIOUS
+    if scan.verdict is Verdict.UNSCANNED:
+        return RULE_UNSCANNED
+    if scan.allowed_by is not None:
+        return RULE_UNSCANNED if finding.score is None else RULE_MALICIOUS
+    return None
+
+
+def policy_lines(finding: Finding) -> list[str]:
+    """One plain line per policy hit (each format cleans or escapes it)."""
+    lines = []
+    for h in finding.policy:
+        level = "warning" if h.level is HitLevel.WARNING else h.level.value
+        allowed = f" (allowed: {h.allowed_by})" if h.allowed_by else ""
+        lines.append(f"{level} [{h.rule}]: {h.message}{allowed}")
+    return lines
+
+
+def advisory_line(data: AdvisoryData) -> str:
+    """What the report says about its advisory data, and a warning when it is stale."""
+    when = f"as of {data.as_of} ({data.basis})" if data.as_of else "of unknown date"
+    age = f", {data.age_days:.1f} days old" if data.age_days is not None else ""
+    line = f"Malware advisories: {data.records} PyPI records from {data.source}, {when}{age}"
+    if data.stale:
+        line += (
+            f". WARNING: older than {data.stale_after_days:g} days or of unknown age; "
+            "run `mphunter-gate advisories update`"
+        )
+    return line
 
 
 _ORDER = {Verdict.FAIL: 0, Verdict.UNSCANNED: 1, Verdict.PASS: 2}

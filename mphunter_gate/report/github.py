@@ -25,6 +25,7 @@ from typing import TextIO
 
 from mphunter_gate.report.base import Formatter
 from mphunter_gate.report.explain import (
+    advisory_line,
     clean,
     explain,
     fmt_score,
@@ -95,8 +96,21 @@ def _message(finding: Finding) -> str:
     return "\n".join(lines)
 
 
+_POLICY_TITLES = {
+    "known-malware": "is known malware",
+    "release-age": "is too new for the release-age policy",
+    "yanked-release": "is a yanked release",
+}
+
+
 def _title(finding: Finding) -> str:
     name = f"{clean(finding.name, 80)} {clean(finding.version, 40)}"
+    hit = next((h for h in finding.policy if h.blocks), None)
+    if hit is not None:
+        what = _POLICY_TITLES.get(hit.rule, f"fails {hit.rule}")
+        return f"mphunter-gate: {name} {what}" + (
+            f" ({clean(hit.advisory)})" if hit.advisory else ""
+        )
     if finding.verdict is Verdict.FAIL:
         return f"mphunter-gate: {name} looks malicious (score {fmt_score(finding.score)})"
     return f"mphunter-gate: {name} could not be scanned"
@@ -116,6 +130,14 @@ def annotation_lines(report: Report, *, root: Path | None = None) -> list[str]:
             }
         command = "error" if finding.verdict is Verdict.FAIL else "warning"
         lines.append(workflow_command(command, _message(finding), props))
+    if report.advisories is not None and report.advisories.stale:
+        lines.append(
+            workflow_command(
+                "warning",
+                clean(advisory_line(report.advisories), 600),
+                {"title": "mphunter-gate: malware advisory data is stale"},
+            )
+        )
     if len(flagged) > MAX_ANNOTATIONS:
         more = len(flagged) - MAX_ANNOTATIONS
         lines.append(

@@ -150,6 +150,26 @@ def result_of(finding: Finding) -> dict[str, Any]:
             }
             for v in finding.vulnerabilities
         ],
+        "policy": [
+            {
+                "rule": h.rule,
+                "level": h.level.value,
+                "message": h.message,
+                "advisory": h.advisory,
+                "allowed_by": h.allowed_by,
+            }
+            for h in finding.policy
+        ],
+        # The scan's own verdict where policy hits changed the row's (else null).
+        "scan": (
+            {
+                "verdict": finding.scan.verdict.value,
+                "reason": finding.scan.reason,
+                "allowed_by": finding.scan.allowed_by,
+            }
+            if finding.scan is not None
+            else None
+        ),
         "explanation": None,
     }
     if needs_explanation(finding):
@@ -183,6 +203,19 @@ def report_document(report: Report) -> dict[str, Any]:
         "model_version": report.model_version,
         "results": [result_of(f) for f in report.findings],
         "summary": summary_counts(report),
+        "advisories": (
+            {
+                "source": report.advisories.source,
+                "records": report.advisories.records,
+                "as_of": report.advisories.as_of,
+                "basis": report.advisories.basis,
+                "age_days": report.advisories.age_days,
+                "stale": report.advisories.stale,
+                "stale_after_days": report.advisories.stale_after_days,
+            }
+            if report.advisories is not None
+            else None
+        ),
     }
 
 

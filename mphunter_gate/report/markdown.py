@@ -13,12 +13,14 @@ import re
 from mphunter_gate import __version__
 from mphunter_gate.report.base import Formatter
 from mphunter_gate.report.explain import (
+    advisory_line,
     clean,
     covered_files,
     explain,
     fmt_score,
     needs_explanation,
     overall,
+    policy_lines,
     riskiest_first,
     stage_of,
     summary_counts,
@@ -83,6 +85,9 @@ def details(finding: Finding, threshold: float) -> list[str]:
         f"- **Verdict:** {md(verdict_label(finding))} (declared in {code(where(finding))})",
         f"- **Why:** {md(finding.reason, 300)}",
     ]
+    out += [f"- **Policy:** {md(hit, 400)}" for hit in policy_lines(finding)]
+    if finding.scan is not None and finding.scan.reason != finding.reason:
+        out.append(f"- **Scan:** {md(finding.scan.verdict.value)}: {md(finding.scan.reason, 300)}")
     if finding.score is not None:
         out.append(f"- **Score:** {fmt_score(finding.score)} (threshold {fmt_score(threshold)})")
     if ex.worst is not None:
@@ -138,6 +143,9 @@ def render(report: Report, *, max_bytes: int | None = None) -> str:
     """
     findings = riskiest_first(report.findings)
     head = [verdict_line(report), ""]
+    if report.advisories is not None:
+        data = report.advisories
+        head += [("⚠️ " if data.stale else "") + md(advisory_line(data), 600), ""]
     tail = ["", f"<sub>mphunter-gate {__version__}</sub>", ""]
     rows = table_rows(findings)
     blocks = [details(f, report.threshold) for f in findings if needs_explanation(f)]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -22,16 +23,21 @@ from urllib.parse import quote
 from mphunter_gate import __version__
 from mphunter_gate.report.base import Formatter
 from mphunter_gate.report.explain import (
+    RULE_ADVISORY,
+    RULE_LOOKALIKE,
     RULE_MALICIOUS,
+    RULE_RELEASE_AGE,
     RULE_UNSCANNED,
     RULE_VULNERABLE,
+    RULE_YANKED,
+    advisory_line,
     analysis_stage,
     clean,
     explain,
     fmt_score,
-    rule_of,
+    scan_rule,
 )
-from mphunter_gate.types import Finding, Report, Verdict, Vulnerability
+from mphunter_gate.types import Finding, HitLevel, PolicyHit, Report, Verdict, Vulnerability
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "mphunterGate/v1"
@@ -83,6 +89,67 @@ _RULES: tuple[dict[str, Any], ...] = (
         "level": "error",
         "severity": "7.0",
         "tags": ["security", "vulnerability"],
+    },
+    {
+        "id": RULE_ADVISORY,
+        "name": "KnownMalware",
+        "short": "Release is listed as malware by an advisory",
+        "full": (
+            "An OSV malware record (OpenSSF malicious-packages, MAL-...) lists this release. "
+            "It fails whatever its score."
+        ),
+        "help": (
+            "Remove the dependency. If the advisory is wrong for you, allow it only by naming "
+            'the advisory id (advisory = "MAL-...") in an allow entry with a reason.'
+        ),
+        "level": "error",
+        "severity": "10.0",
+        "tags": ["security", "supply-chain", "malware"],
+    },
+    {
+        "id": RULE_RELEASE_AGE,
+        "name": "ReleaseTooNew",
+        "short": "Release is younger than the minimum release age",
+        "full": (
+            "The judged file was uploaded more recently than min-release-age allows, or the "
+            "index gives no upload time. Most malicious releases are removed within days."
+        ),
+        "help": (
+            "Pin an older release (the message names the newest one the policy accepts), wait, "
+            'or exempt the package with rule = "release-age" in an allow entry.'
+        ),
+        "level": "error",
+        "severity": "6.0",
+        "tags": ["security", "supply-chain"],
+    },
+    {
+        "id": RULE_YANKED,
+        "name": "YankedRelease",
+        "short": "Release was yanked from the index",
+        "full": (
+            "The maintainers withdrew this release (PEP 592). pip installs it only when it is "
+            "pinned with == or ===."
+        ),
+        "help": "Move to a release that is not yanked, or pin it exactly if you need it.",
+        "level": "warning",
+        "severity": "5.0",
+        "tags": ["security", "supply-chain"],
+    },
+    {
+        "id": RULE_LOOKALIKE,
+        "name": "LookalikeName",
+        "short": "Dependency name resembles a far more downloaded project",
+        "full": (
+            "The name is one edit, a separator, a homoglyph or a reordering away from one of "
+            "the most downloaded projects, which typosquats imitate."
+        ),
+        "help": (
+            "Check that this is the project you meant. If it is, exempt it with "
+            'rule = "lookalike-name" in an allow entry.'
+        ),
+        "level": "warning",
+        "severity": "4.0",
+        "tags": ["security", "supply-chain", "typosquatting"],
     },
 )
 _RULE_INDEX = {rule["id"]: i for i, rule in enumerate(_RULES)}
@@ -248,13 +315,65 @@ def _vuln_result(finding: Finding, vuln: Vulnerability) -> dict[str, Any]:
     }
 
 
+_HIT_LEVEL = {HitLevel.FAIL: "error", HitLevel.UNSCANNED: "warning", HitLevel.WARNING: "warning"}
+
+
+def _hit_result(finding: Finding, hit: PolicyHit) -> dict[str, Any]:
+    """One result per policy hit, under its own rule."""
+    rule = _RULES[_RULE_INDEX[hit.rule]]
+    ex = explain(finding)
+    text = f"{clean(finding.name)} {clean(finding.version)}: {clean(hit.message, 500)}"
+    if hit.blocks:
+        text += f"\nTo allow: add {ex.allow} to allow = [...] under [tool.mphunter-gate]"
+    result: dict[str, Any] = {
+        "ruleId": hit.rule,
+        "ruleIndex": _RULE_INDEX[hit.rule],
+        "level": _HIT_LEVEL[hit.level],
+        "message": {"text": text},
+        "locations": [_location(finding)],
+        "partialFingerprints": {
+            FINGERPRINT_KEY: fingerprint(finding, hit.rule, hit.advisory or "")
+        },
+        "properties": {
+            "package": finding.name,
+            "version": finding.version,
+            "sha256": finding.sha256,
+            "verdict": finding.verdict.value,
+            "policyLevel": hit.level.value,
+            "security-severity": rule["severity"],
+            **({"advisory": hit.advisory} if hit.advisory else {}),
+        },
+    }
+    if hit.allowed_by is not None:
+        result["suppressions"] = [
+            {"kind": "external", "status": "accepted", "justification": clean(hit.allowed_by, 1000)}
+        ]
+    return result
+
+
+def _scan_view(finding: Finding) -> Finding:
+    """The row as the scan alone judged it (policy hits have results of their own)."""
+    if finding.scan is None:
+        return finding
+    return replace(
+        finding,
+        verdict=finding.scan.verdict,
+        reason=finding.scan.reason,
+        allowed_by=finding.scan.allowed_by,
+        policy=(),
+        scan=None,
+    )
+
+
 def sarif_document(report: Report) -> dict[str, Any]:
     """The SARIF log as plain JSON-able data."""
     results = []
     for finding in report.findings:
-        rule_id = rule_of(finding)
+        view = _scan_view(finding)
+        rule_id = scan_rule(view)
         if rule_id is not None:
-            results.append(_result(finding, rule_id))
+            results.append(_result(view, rule_id))
+        results += [_hit_result(finding, h) for h in finding.policy]
         results += [_vuln_result(finding, v) for v in finding.vulnerabilities]
     return {
         "$schema": SARIF_SCHEMA,
@@ -277,9 +396,26 @@ def sarif_document(report: Report) -> dict[str, Any]:
                     "modelVersion": report.model_version,
                     "packages": len(report.findings),
                     "failed": sum(f.verdict is Verdict.FAIL for f in report.findings),
+                    **_advisory_properties(report),
                 },
             }
         ],
+    }
+
+
+def _advisory_properties(report: Report) -> dict[str, Any]:
+    data = report.advisories
+    if data is None:
+        return {}
+    return {
+        "advisories": {
+            "source": data.source,
+            "records": data.records,
+            "asOf": data.as_of,
+            "ageDays": data.age_days,
+            "stale": data.stale,
+            "summary": advisory_line(data),
+        }
     }
 
 

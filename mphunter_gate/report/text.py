@@ -12,12 +12,14 @@ from collections.abc import Sequence
 from mphunter_gate import __version__
 from mphunter_gate.report.base import Formatter
 from mphunter_gate.report.explain import (
+    advisory_line,
     clean,
     covered_files,
     explain,
     fmt_score,
     needs_explanation,
     overall,
+    policy_lines,
     riskiest_first,
     stage_of,
     summary_counts,
@@ -53,6 +55,10 @@ def _details(finding: Finding, threshold: float) -> list[str]:
     head = f"{clean(finding.name, _MAX_CELL)} {clean(finding.version, _MAX_CELL)}"
     lines = [f"{head}: {verdict_label(finding)} ({where(finding)})"]
     lines.append(f"  why: {clean(finding.reason, 300)}")
+    for hit in policy_lines(finding):
+        lines.append(f"  {clean(hit, 400)}")
+    if finding.scan is not None and finding.scan.reason != finding.reason:
+        lines.append(f"  scan: {finding.scan.verdict.value}: {clean(finding.scan.reason, 300)}")
     if finding.score is not None:
         lines.append(f"  score {fmt_score(finding.score)} (threshold {fmt_score(threshold)})")
     if ex.worst is not None:
@@ -128,6 +134,8 @@ class TextFormatter(Formatter):
                 for f, line in judged
             ]
         counts = summary_counts(report)
+        if report.advisories is not None:
+            lines += ["", clean(advisory_line(report.advisories), 600)]
         lines.append("")
         lines.append(
             f"{counts['total']} package(s): {counts['fail']} failed, "
