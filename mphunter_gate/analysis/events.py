@@ -11,6 +11,7 @@ string constants are decoded statically (through `decode.Evaluator`), and where
 from __future__ import annotations
 
 import ast
+import copy
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from mphunter_gate.analysis.budget import Budget
 from mphunter_gate.analysis.callgraph import COMMAND_METHODS, Program
 from mphunter_gate.analysis.decode import DECODERS, Evaluator, Value, as_text, preview
-from mphunter_gate.analysis.names import Binding, Scope
+from mphunter_gate.analysis.names import BUILTIN_NAMES, Binding, Scope
 from mphunter_gate.types import ApiCall, Decoded
 
 
@@ -52,6 +53,25 @@ Event = Api | Inline | Payload
 EXEC_APIS = frozenset({"exec", "eval", "compile", "execfile"})
 #: Calls whose result names a module (`__import__('os').system` -> `os.system`).
 IMPORT_APIS = frozenset({"__import__", "importlib.import_module"})
+#: Calls that hand a callable to something that calls it: (position of the callable,
+#: how its arguments are given). `each`: once per element of the next argument
+#: (`map(exec, [src])`); `rest`: the remaining positional arguments
+#: (`atexit.register(os.system, cmd)`); `target`: the `target=` and `args=` keywords.
+_CALLS_ITS_ARGUMENT: dict[str, tuple[int, str]] = {
+    "map": (0, "each"),
+    "filter": (0, "each"),
+    "itertools.starmap": (0, "each"),
+    "atexit.register": (0, "rest"),
+    "threading.Timer": (1, "timer"),
+    "threading.Thread": (-1, "target"),
+    "multiprocessing.Process": (-1, "target"),
+}
+#: Calls whose result is a callable standing for another call (`functools.partial(f, a)`).
+_WRAPPERS = frozenset({"functools.partial", "operator.methodcaller"})
+#: How many wrappers deep a call is unwrapped (`f = lambda: g()`, `g = lambda: f()`).
+_MAX_UNWRAP = 4
+#: Elements of a literal a `map(f, [...])` is expanded over, at most.
+_MAX_EACH = 8
 #: Method names worth trying to evaluate even on an unnamed receiver (`''.join(...)`).
 _EVAL_METHODS = frozenset({"join", "decode", "encode"})
 
@@ -73,6 +93,9 @@ class Context:
     fixed_line: int | None = None
     #: Known constant values per scope qualname, filled in source order.
     values: dict[str, dict[str, Value]] = field(default_factory=dict)
+    #: `name = lambda ...` and `name = functools.partial(...)` per scope qualname: what
+    #: a later `name(...)` calls (see `Extractor.unwrap`).
+    callables: dict[str, dict[str, ast.expr]] = field(default_factory=dict)
 
     #: Added to every line (the tolerant pass parses one logical line at a time).
     line_offset: int = 0
@@ -104,6 +127,8 @@ class Extractor:
         #: Above zero while walking an expression whose decoded value is already recorded:
         #: the decoders inside it are part of that value, not payloads of their own.
         self._quiet = 0
+        #: How many wrapped calls deep `call` is (bounded by `_MAX_UNWRAP`).
+        self._unwrapping = 0
 
     # -- values and names ---------------------------------------------------------------
 
@@ -130,7 +155,9 @@ class Extractor:
             return self._resolve_call_value(node)
         if isinstance(node, ast.Subscript):  # `__builtins__.__dict__['exec']`
             builtin = self.evaluator.builtin_function(node)
-            return Binding("api", builtin.name) if builtin is not None else None
+            if builtin is not None:
+                return Binding("api", builtin.name)
+            return self._module_entry(node)
         return None
 
     def _resolve_attribute(self, node: ast.Attribute) -> Binding | None:
@@ -144,7 +171,7 @@ class Extractor:
         if base is None:
             return None
         if base.kind == "api":
-            return Binding("api", f"{base.target}.{attr}")
+            return Binding("api", _member_api(base.target, attr))
         if base.kind == "class":
             method = self.program.find_method(base.target, attr)
             return Binding("func", method) if method is not None else None
@@ -186,7 +213,7 @@ class Extractor:
                 return None
             base = self.resolve(node.args[0])
             if base is not None and base.kind == "api":
-                return Binding("api", f"{base.target}.{name.data}")
+                return Binding("api", _member_api(base.target, name.data))
             if base is not None and base.kind == "class":
                 method = self.program.find_method(base.target, name.data)
                 return Binding("func", method) if method is not None else None
@@ -195,7 +222,18 @@ class Extractor:
             mod = self.evaluator.eval(node.args[0])
             if mod is not None and isinstance(mod.data, str) and mod.data:
                 return Binding("api", mod.data)
+        if fn == "functools.partial" and node.args:  # `_sh = partial(subprocess.run, ...)`
+            return self.resolve(node.args[0])
         return None
+
+    def _module_entry(self, node: ast.Subscript) -> Binding | None:
+        """`sys.modules["bu" + "iltins"]` names the module its key spells."""
+        if self.api_name(node.value) != "sys.modules":
+            return None
+        key = self.evaluator.eval(node.slice)
+        if key is None or not isinstance(key.data, str) or not key.data:
+            return None
+        return Binding("api", key.data)
 
     # -- statements -----------------------------------------------------------------------
 
@@ -230,6 +268,100 @@ class Extractor:
             values[name] = known
         else:
             values.pop(name, None)
+        callables = self.ctx.callables.setdefault(self.scope.qualname, {})
+        wrapper = isinstance(value, ast.Call) and self.api_name(value.func) in _WRAPPERS
+        if isinstance(value, ast.Lambda) or wrapper:
+            callables[name] = value
+        else:
+            callables.pop(name, None)
+
+    def _callable(self, name: str) -> ast.expr | None:
+        """The lambda or wrapper a name was last assigned in this scope or an outer one."""
+        scope: Scope | None = self.scope
+        while scope is not None:
+            found = self.ctx.callables.get(scope.qualname, {}).get(name)
+            if found is not None:
+                return found
+            if name in scope.bindings:
+                return None  # rebound to something else here
+            scope = scope.parent
+        return None
+
+    def unwrap(self, node: ast.Call) -> tuple[list[ast.expr], bool]:
+        """The calls a call stands for beyond its own: the body of a lambda it calls, the
+        call a `functools.partial` or `operator.methodcaller` it calls makes, the calls
+        `map(f, ...)`, `atexit.register(f, ...)` or `Thread(target=f, ...)` make of `f`.
+
+        Indirection that adds no behaviour of its own (`map(exec, [src])`, `partial(
+        subprocess.run, shell=True)(cmd)`) must give the words the direct call gives,
+        and an executed constant must still be decoded and analysed; the synthetic
+        calls carry the line of the call they come from. The flag says the call is a
+        partial's, which the call it makes replaces (not one more word for it).
+        """
+        func = node.func
+        target: ast.expr = func
+        if isinstance(func, ast.Name):
+            target = self._callable(func.id) or func
+        found: list[ast.expr] = []
+        replaces = False
+        if isinstance(target, ast.Lambda):
+            found.append(_substitute(target, node))
+        elif isinstance(target, ast.Call) and target.args:
+            wrapper = self.api_name(target.func)
+            if wrapper == "functools.partial":
+                replaces = True
+                found.append(
+                    ast.Call(
+                        target.args[0],
+                        [*target.args[1:], *node.args],
+                        [*target.keywords, *node.keywords],
+                    )
+                )
+            elif wrapper == "operator.methodcaller" and node.args:
+                name = self.evaluator.eval(target.args[0])
+                if name is not None and isinstance(name.data, str) and name.data.isidentifier():
+                    method = ast.Attribute(node.args[0], name.data, ast.Load())
+                    found.append(ast.Call(method, list(target.args[1:]), list(target.keywords)))
+        else:
+            found.extend(self._handed_calls(node))
+        for call in found:
+            _locate(call, node)
+        return found, replaces
+
+    def _handed_calls(self, node: ast.Call) -> list[ast.expr]:
+        """What a call that is handed a callable (`_CALLS_ITS_ARGUMENT`) calls with it.
+
+        A local function handed over is left to `_callbacks` (the walk inlines it),
+        and a callable computed by an expression to the walk of that expression.
+        """
+        shape = _CALLS_ITS_ARGUMENT.get(self.api_name(node.func) or "")
+        if shape is None:
+            return []
+        position, how = shape
+        keywords = {kw.arg: kw.value for kw in node.keywords if kw.arg}
+        fn = keywords.get("target") if position < 0 else None
+        if position >= 0 and len(node.args) > position:
+            fn = node.args[position]
+        fn = fn if how != "timer" else (node.args[1] if len(node.args) > 1 else None)
+        if not isinstance(fn, ast.Name | ast.Attribute):
+            return []  # a computed callable's own calls are walked where it is written
+        ref = self.resolve(fn)
+        if ref is None or ref.kind != "api":
+            return []
+        if how == "rest":
+            return [ast.Call(fn, list(node.args[position + 1 :]), [])]
+        if how in ("target", "timer"):
+            given = keywords.get("args") or (
+                node.args[2] if how == "timer" and len(node.args) > 2 else None
+            )
+            args = list(given.elts) if isinstance(given, ast.Tuple | ast.List) else []
+            return [ast.Call(fn, args, [])]
+        source = node.args[position + 1] if len(node.args) > position + 1 else None
+        # Only an executed argument needs its value; any other gets one word.
+        each = ref.target in EXEC_APIS and isinstance(source, ast.List | ast.Tuple | ast.Set)
+        if each and isinstance(source, ast.List | ast.Tuple | ast.Set) and source.elts:
+            return [ast.Call(fn, [elt], []) for elt in source.elts[:_MAX_EACH]]
+        return [ast.Call(fn, [ast.Name("_", ast.Load())], [])]
 
     # -- expressions ----------------------------------------------------------------------
 
@@ -285,7 +417,10 @@ class Extractor:
             self.expr(kw.value, out)
         self._quiet -= quiet
         line = node.lineno
-        if ref is None:
+        wrapped = self.unwrap(node) if self._unwrapping < _MAX_UNWRAP else ([], False)
+        if wrapped[1]:
+            pass  # a partial's call: the call it makes (below) is the event
+        elif ref is None:
             if isinstance(func, ast.Attribute):
                 out.append(Api(func.attr, line))
             elif isinstance(func, ast.Name):
@@ -301,6 +436,10 @@ class Extractor:
         if payload is not None:
             out.append(payload)
         self._callbacks(node, out)
+        self._unwrapping += 1
+        for call in wrapped[0]:
+            self.expr(call, out)
+        self._unwrapping -= 1
         if api is not None and (
             api.rsplit(".", 1)[-1] == "setup" or any(kw.arg == "cmdclass" for kw in node.keywords)
         ):
@@ -425,6 +564,41 @@ def _operands(node: ast.expr) -> list[ast.expr]:
             found.extend(child.defaults)
             found.extend(d for d in child.kw_defaults if d)
     return found
+
+
+def _member_api(module: str, attr: str) -> str:
+    """`os.system`; a builtin reached through the `builtins` module is the builtin itself."""
+    return attr if module == "builtins" and attr in BUILTIN_NAMES else f"{module}.{attr}"
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, given: dict[str, ast.expr]) -> None:
+        self.given = given
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:
+        found = self.given.get(node.id) if isinstance(node.ctx, ast.Load) else None
+        return copy.deepcopy(found) if found is not None else node
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.expr:
+        return node  # its own parameters shadow ours; its body is not run here
+
+
+def _substitute(fn: ast.Lambda, call: ast.Call) -> ast.expr:
+    """A lambda's body with its parameters replaced by a call's arguments."""
+    params = [*fn.args.posonlyargs, *fn.args.args]
+    given = {p.arg: a for p, a in zip(params, call.args, strict=False)}
+    given.update({kw.arg: kw.value for kw in call.keywords if kw.arg})
+    return _Substitute(given).visit(copy.deepcopy(fn.body))
+
+
+def _locate(node: ast.expr, at: ast.Call) -> None:
+    """Give a synthetic call (and everything in it) the line of the call it comes from."""
+    for child in ast.walk(node):
+        if isinstance(child, ast.expr):
+            child.lineno = at.lineno
+            child.col_offset = at.col_offset
+            child.end_lineno = at.end_lineno
+            child.end_col_offset = at.end_col_offset
 
 
 def _is_super_call(node: ast.expr) -> bool:
