@@ -226,6 +226,16 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--benign", type=Path, required=True, help="folder of benign packages")
     e.add_argument("--plot", type=Path, help="write ROC and precision-recall PNGs here")
     e.add_argument("--models", type=Path, help="models folder (default: the bundled models)")
+    e.add_argument(
+        "--added",
+        type=Path,
+        help="a registry jsonl (sample, added): also report recall before and after --cut",
+    )
+    e.add_argument(
+        "--cut",
+        help="the temporal split's date (default: the models' temporal_cut); for malware "
+        "newer than the training corpus, its last added date",
+    )
 
     a = _command(sub, "advisories", help="manage the offline malware advisories")
     asub = a.add_subparsers(dest="advisories_command", required=True, parser_class=_Parser)

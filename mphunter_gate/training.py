@@ -176,6 +176,17 @@ def run_evaluation(args: argparse.Namespace) -> int:
     detector = Detector.load(args.models)
     mal = _docs_from_folder(args.malicious, MALICIOUS, detector)
     ben = _docs_from_folder(args.benign, BENIGN, detector)
-    result = evaluate(detector, mal, ben, plot_dir=args.plot)
+    cut = fitted_through = None
+    if args.added is not None:
+        from mphunter_gate.model.data import added_dates
+
+        dates = added_dates(args.added)
+        mal = [dataclasses.replace(d, added=dates.get(d.package)) for d in mal]
+        manifest = detector.manifest
+        cut = args.cut or str(manifest.params.get("temporal_cut") or "2024-07-01")
+        fitted_through = manifest.provenance.get("malicious_added_through")
+    result = evaluate(
+        detector, mal, ben, plot_dir=args.plot, cut=cut, fitted_through=fitted_through
+    )
     print(json.dumps(result, indent=2, default=str))
     return 0

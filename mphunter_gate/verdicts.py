@@ -35,8 +35,10 @@ from mphunter_gate.types import (
 )
 
 log = logging.getLogger(__name__)
-#: Bump when the stored shape changes; old entries then read as misses.
-FORMAT = 4
+#: Bump when the stored shape changes, or when the analysis gives other sequences
+#: for the same text under the same model (5: calls through indirection, events.py);
+#: old entries then read as misses.
+FORMAT = 5
 
 
 @dataclasses.dataclass(frozen=True)

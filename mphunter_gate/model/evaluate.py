@@ -114,8 +114,14 @@ def evaluate(
     *,
     seed: int = 0,
     plot_dir: Path | None = None,
+    cut: str | None = None,
+    fitted_through: str | None = None,
 ) -> dict[str, Any]:
-    """Figures at the detector's threshold; see the module docstring."""
+    """Figures at the detector's threshold; see the module docstring.
+
+    With `cut` (a date), also the temporal view: recall on malicious docs added
+    before and after it (docs carry `added`), see `_by_date`.
+    """
     threshold = float(detector.threshold)
     mal_scores = _score_all(detector, malicious)
     ben_scores = _score_all(detector, benign)
@@ -133,9 +139,54 @@ def evaluate(
         b = [s for s, d in zip(ben_scores, benign, strict=True) if d.file_kind == kind]
         if m or b:
             result["per_kind"][kind] = {**rates(m, b, threshold), "roc_auc": roc_auc(m, b)}
+    if cut is not None:
+        result["temporal"] = _by_date(
+            mal_scores, ben_scores, malicious, threshold, cut, fitted_through
+        )
     if plot_dir is not None:
         result["plots"] = write_plots(mal_scores, ben_scores, threshold, plot_dir)
     return result
+
+
+def _by_date(
+    mal_scores: Sequence[float],
+    ben_scores: Sequence[float],
+    malicious: Sequence[TrainingDoc],
+    threshold: float,
+    cut: str,
+    fitted_through: str | None,
+) -> dict[str, Any]:
+    """Recall on the samples added before `cut` and on those added at or after it.
+
+    What predicts next month's uploads is the second figure, but only for models
+    not fitted on those samples: `fitted_through` is the manifest's latest `added`
+    date among the malicious samples the models were fitted on (None: unknown),
+    and the result says whether the later side may be in the fit, as it is for
+    the shipped models on their own corpus (they are fitted on all of it). Pointed
+    at samples newer than the corpus, with the cut at that date, it is not.
+    """
+    from mphunter_gate.model.data import utc_iso
+
+    when = utc_iso(cut)
+    sides: dict[str, list[tuple[float, str]]] = {"before": [], "after": [], "undated": []}
+    for score, doc in zip(mal_scores, malicious, strict=True):
+        side = "undated" if doc.added is None else "before" if doc.added < when else "after"
+        sides[side].append((score, doc.group))
+    out: dict[str, Any] = {"cut": when, "models_fitted_through": fitted_through}
+    for side, rows in sides.items():
+        scores = [r[0] for r in rows]
+        out[side] = {
+            **rates(scores, ben_scores, threshold),
+            "family_recall": family_recall(scores, [r[1] for r in rows], threshold),
+        }
+    in_fit = fitted_through is None or fitted_through >= when
+    out["after_in_fit"] = in_fit
+    if in_fit and sides["after"]:
+        out["warning"] = (
+            "the models were (or may have been) fitted on samples added after the cut: "
+            "'after' is not a measure of unseen malware"
+        )
+    return out
 
 
 def write_plots(

@@ -614,6 +614,11 @@ def train(
                 "malicious_validation_scripts": len(fit.mal_val),
                 "malicious_validation_packages": len({d.package for d in fit.mal_val}),
             },
+            # The latest `added` date the shipped models were fitted on: `evaluate
+            # --cut` says whether later samples it is given can be unseen.
+            "malicious_added_through": max(
+                (d.added for d in fit.mal_train if d.added is not None), default=None
+            ),
         },
         validation=validation,
         scoring={

