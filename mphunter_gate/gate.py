@@ -132,7 +132,7 @@ class Judge:
     @property
     def _models_root(self) -> Path:
         """The models folder given, else the bundled one (found without loading them)."""
-        from mphunter_gate.model import default_models_dir
+        from mphunter_gate.models_dir import default_models_dir
 
         return self._models_dir or default_models_dir()
 
@@ -696,6 +696,9 @@ def check(
             for req, rows in asks.items()
         ]
         requested = {req: [f"{r.name}=={r.version}" for r in rows] for req, rows in asks.items()}
+    clock = getattr(index, "clock", None)
+    if clock is not None:  # a request the run's deadline cut, even one a fallback swallowed
+        clock.raise_if_passed()
     return _report(judge, findings)
 
 

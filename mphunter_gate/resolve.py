@@ -110,6 +110,13 @@ def _sdist_version(filename: str, name: NormalizedName) -> Version | None:
     if suffix is None:
         return None
     stem = filename[: -len(suffix)]
+    # Most names are spelt at their canonical length: try that split first.
+    n = len(name)
+    if stem[n : n + 1] == "-" and canonicalize_name(stem[:n]) == name:
+        try:
+            return Version(stem[n + 1 :])
+        except InvalidVersion:
+            return None
     for i in range(len(stem)):
         if stem[i] == "-" and canonicalize_name(stem[:i]) == name:
             try:

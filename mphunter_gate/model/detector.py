@@ -31,24 +31,10 @@ from mphunter_gate.model.train import (
     RARITY,
     VECTORS,
 )
+from mphunter_gate.models_dir import default_models_dir
 from mphunter_gate.types import ScriptAnalysis, ScriptScore
 
 log = logging.getLogger(__name__)
-
-
-def default_models_dir() -> Path:
-    """The bundled models: the installed `mphunter_gate._models` package
-    data if present, else the repository's top-level `models/` folder."""
-    try:
-        from importlib.resources import files
-
-        bundled = files("mphunter_gate._models")
-        candidate = Path(str(bundled))
-        if (candidate / "manifest.json").is_file():
-            return candidate
-    except (ModuleNotFoundError, TypeError, ValueError):
-        log.debug("no installed mphunter_gate._models package; using the repository's models/")
-    return Path(__file__).resolve().parents[2] / "models"
 
 
 class Detector:

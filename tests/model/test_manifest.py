@@ -77,3 +77,18 @@ def test_a_threshold_outside_0_1_is_refused(tmp_path: Path, threshold: float) ->
     Manifest("mph-t", threshold, {}, {}).write(tmp_path)
     with pytest.raises(ModelError, match="threshold"):
         Manifest.read(tmp_path)
+
+
+def test_finding_the_models_imports_no_model_code() -> None:
+    """A warm check reads only the manifest: locating it must not load numpy & co."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from mphunter_gate.models_dir import default_models_dir; "
+        "default_models_dir(); "
+        "print(sorted(m for m in ('numpy', 'sklearn', 'gensim', 'hdbscan', "
+        "'mphunter_gate.model.detector') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
