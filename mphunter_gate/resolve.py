@@ -52,14 +52,22 @@ __all__ = ["Target", "resolve"]
 
 
 @lru_cache(maxsize=65536)
+def _version(text: str) -> Version | None:
+    """A version string parsed once per run: a project's twenty wheels of one release
+    spell it twenty times, and a warm run parses every file name of every page."""
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+@lru_cache(maxsize=65536)
 def _wheel_name_version(filename: str) -> tuple[str, Version] | None:
     parts = filename[:-4].split("-")
     if len(parts) not in (5, 6):
         return None
-    try:
-        return canonicalize_name(parts[0]), Version(parts[1])
-    except InvalidVersion:
-        return None
+    version = _version(parts[1])
+    return None if version is None else (canonicalize_name(parts[0]), version)
 
 
 # -- what the resolver juggles ------------------------------------------------------
@@ -113,16 +121,10 @@ def _sdist_version(filename: str, name: NormalizedName) -> Version | None:
     # Most names are spelt at their canonical length: try that split first.
     n = len(name)
     if stem[n : n + 1] == "-" and canonicalize_name(stem[:n]) == name:
-        try:
-            return Version(stem[n + 1 :])
-        except InvalidVersion:
-            return None
+        return _version(stem[n + 1 :])
     for i in range(len(stem)):
         if stem[i] == "-" and canonicalize_name(stem[:i]) == name:
-            try:
-                return Version(stem[i + 1 :])
-            except InvalidVersion:
-                return None
+            return _version(stem[i + 1 :])
     return None
 
 
