@@ -116,6 +116,12 @@ def _add_check_inputs(p: argparse.ArgumentParser) -> None:
         metavar="DURATION",
         help="fail releases uploaded more recently than this (36h, 7d, '7 days', P7D; default off)",
     )
+    p.add_argument(
+        "--index-deadline",
+        metavar="DURATION",
+        help="longest the whole run may wait on the index (90s, 15m, PT1H; default 15m); past "
+        "it nothing more is fetched and the run stops with exit 3",
+    )
 
 
 EXIT_CODES = """exit codes:
@@ -283,6 +289,7 @@ def _config(args: argparse.Namespace) -> Config:
             audit_vulns=args.audit_vulns,
             advisories=args.advisories,
             min_release_age=args.min_release_age,
+            index_deadline=args.index_deadline,
             index_url=args.index_url,
             extra_index_urls=tuple(args.extra_index_url) or None,
             offline=args.offline or None,
@@ -399,7 +406,13 @@ def _check_report(
     extra = [*config.extra_index_urls, *file_extra] or list(pip_extra)
     options = _policy_options(_options(config, args), config)
     cache = usable_cache(config.cache_dir or default_cache_dir(), bool(config.offline))
-    index = Index(index_url, extra, offline=config.offline, cache_dir=cache)
+    index = Index(
+        index_url,
+        extra,
+        offline=config.offline,
+        cache_dir=cache,
+        deadline=config.index_deadline.total_seconds(),
+    )
     progress = _progress()
     try:
         report = gate.check(deps, bad, index, options, args.models, progress)

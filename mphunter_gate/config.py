@@ -197,6 +197,9 @@ class Config:
     advisories: Path | None = None
     min_release_age: timedelta | None = None  # None: no cooldown
     min_release_age_missing: str = "fail"
+    #: How long `check` may wait on the index in all: past it nothing more is fetched
+    #: and the run stops (exit 3), since what was not fetched cannot pass.
+    index_deadline: timedelta = timedelta(minutes=15)
     cache_dir: Path | None = None
     graph_mode: str = "cfg+cg"
     file_search_mode: str = "all_files"
@@ -324,6 +327,7 @@ _FIELDS: dict[str, Callable[[object], Any]] = {
     "advisories": _path,
     "min_release_age": _duration,
     "min_release_age_missing": _missing,
+    "index_deadline": _duration,
     "cache_dir": _path,
     "graph_mode": _choice(GRAPH_MODES),
     "file_search_mode": _choice(FILE_SEARCH_MODES),

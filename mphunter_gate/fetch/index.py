@@ -11,6 +11,10 @@ pages are cached too, with a short freshness window, so a warm run makes no
 request at all. Credentials in an index URL are kept per host and sent as
 basic auth; they never appear in a stored URL, a cache file, a log line or
 an error (without them, requests falls back to ~/.netrc).
+
+Every request is bounded in time as a whole, not only per read, and the run
+can be given a deadline for all of them (`fetch/deadline.py`): a hostile or
+broken index can stop a run, never hold it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -34,11 +39,18 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import requests
 import urllib3
 from packaging.utils import canonicalize_name
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from mphunter_gate import __version__
 from mphunter_gate.errors import PackageIndexError
+from mphunter_gate.fetch.deadline import (
+    MAX_RETRY_AFTER,
+    REQUEST_TIMEOUT,
+    Clock,
+    DeadlineExceeded,
+    Guard,
+    GuardedAdapter,
+    GuardedRetry,
+)
 from mphunter_gate.memo import Memo
 from mphunter_gate.types import DistFile, FileKind
 
@@ -60,8 +72,7 @@ SLOW_GRACE_S = 30.0
 MAX_PAGE = 128 * 1024 * 1024
 #: Bytes of downloaded artifacts `fetch_many` holds ahead of its caller (by index sizes).
 MAX_WINDOW_BYTES = 64 * 1024 * 1024
-#: Longest wait a server's Retry-After can impose before one retry.
-MAX_RETRY_AFTER = 30.0
+__all__ = ["MAX_RETRY_AFTER", "Index"]  # MAX_RETRY_AFTER lives in deadline.py
 #: A file's bytes are hashed as served: never let a transfer encoding rewrite them.
 _IDENTITY = {"Accept-Encoding": "identity"}
 #: A canonical project name (PEP 503 normalised); anything else never reaches a URL.
@@ -198,6 +209,9 @@ class Index:
     """The package index (plus extra indexes), with a local cache.
 
     Thread-safe: `fetch_many` downloads concurrently through one session.
+    `timeout` is the socket read timeout, `request_timeout` bounds each request
+    whole (retries included), `deadline` (seconds from now; None: none) every
+    request of the run: past it nothing is fetched (`deadline.py`).
     """
 
     def __init__(
@@ -209,6 +223,8 @@ class Index:
         offline: bool = False,
         session: requests.Session | None = None,
         timeout: float = 30.0,
+        request_timeout: float = REQUEST_TIMEOUT,
+        deadline: float | None = None,
         page_ttl: float = PAGE_TTL,
         retries: int = 4,
         backoff: float = 0.5,
@@ -225,6 +241,7 @@ class Index:
         self.cache_dir = cache_dir or default_cache_dir()
         self.offline = offline
         self.timeout = timeout
+        self.clock = Clock(deadline, read=timeout, request=request_timeout)
         self.page_ttl = page_ttl
         self.session = session or self._new_session(retries, backoff)
         self._pages: Memo[str, tuple[DistFile, ...]] = Memo()
@@ -232,23 +249,32 @@ class Index:
     @staticmethod
     def _new_session(retries: int = 4, backoff: float = 0.5) -> requests.Session:
         session = requests.Session()
-        retry = _Retry(
+        retry = GuardedRetry(
             total=retries,
             backoff_factor=backoff,
             status_forcelist=(429, 500, 502, 503, 504),
             allowed_methods=frozenset({"GET", "HEAD"}),
             respect_retry_after_header=True,
         )
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=16, pool_maxsize=16)
+        adapter = GuardedAdapter(max_retries=retry, pool_connections=16, pool_maxsize=16)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         session.headers["User-Agent"] = f"mphunter-gate/{__version__}"
         return session
 
-    def _get(self, url: str, **kw: Any) -> requests.Response:
-        """GET with the credentials of the URL's host; with none, requests reads ~/.netrc."""
+    @contextmanager
+    def _get(self, url: str, what: str, **kw: Any) -> Iterator[tuple[requests.Response, Guard]]:
+        """A streamed GET with the credentials of the URL's host (with none, requests
+        reads ~/.netrc), bounded as one request named `what`; the body must be read
+        inside the `with` (through `_read_capped` with the guard)."""
         creds = self._auth.get(_host(url))
-        return self.session.get(_redact(url), auth=creds, timeout=self.timeout, **kw)
+        if "://" not in what:
+            what = f"{what} from {_host(url)}"
+        with self.clock.guard(what) as guard:
+            kw.setdefault("stream", True)
+            resp = self.session.get(_redact(url), auth=creds, timeout=guard.timeouts(), **kw)
+            with resp:
+                yield resp, guard
 
     # -- project pages ---------------------------------------------------------
 
@@ -291,8 +317,14 @@ class Index:
         if self.offline:
             raise PackageIndexError(f"--offline: no cached index page for {name!r}")
         try:
-            resp = self._get(f"{base}/{name}/", headers={"Accept": _ACCEPT}, stream=True)
-            body = _read_capped(resp, MAX_PAGE, f"index page of {name}") if resp.ok else b""
+            with self._get(
+                f"{base}/{name}/",
+                f"the index page of {name} from {base}",
+                headers={"Accept": _ACCEPT},
+            ) as (resp, guard):
+                body = (
+                    _read_capped(resp, MAX_PAGE, f"index page of {name}", guard) if resp.ok else b""
+                )
         except requests.RequestException as exc:
             raise PackageIndexError(f"cannot reach index {base}: {_scrub(exc)}") from exc
         if resp.status_code == 404:
@@ -456,12 +488,15 @@ class Index:
                 f"{file.filename} is {file.size} bytes, over the download limit"
             )
         try:
-            with self._get(file.url, headers=_IDENTITY, stream=True) as resp:
+            with self._get(file.url, f"the download of {file.filename}", headers=_IDENTITY) as (
+                resp,
+                guard,
+            ):
                 if resp.status_code != 200:
                     raise PackageIndexError(
                         f"cannot download {file.filename}: the server answered {resp.status_code}"
                     )
-                data = _read_capped(resp, MAX_DOWNLOAD, file.filename)
+                data = _read_capped(resp, MAX_DOWNLOAD, file.filename, guard)
         except requests.RequestException as exc:
             raise PackageIndexError(f"cannot download {file.filename}: {_scrub(exc)}") from exc
         digest = hashlib.sha256(data).hexdigest()
@@ -477,7 +512,7 @@ class Index:
         self, files: Sequence[DistFile], workers: int = 8
     ) -> Iterator[bytes | PackageIndexError]:
         """Download several files concurrently, yielding each in order; a failure
-        is yielded in place, not raised.
+        is yielded in place, not raised, except the run's deadline, which stops it.
 
         The caller scores one artifact while the next ones arrive, but a
         project with a hundred large wheels must never have them all in memory
@@ -488,6 +523,8 @@ class Index:
         def one(f: DistFile) -> bytes | PackageIndexError:
             try:
                 return self.fetch(f)
+            except DeadlineExceeded:
+                raise  # the run is over: no later file can be fetched either
             except PackageIndexError as exc:
                 return exc
 
@@ -531,16 +568,19 @@ class Index:
         rng = f"bytes=-{start}" if end is None else f"bytes={start}-{end}"
         where = _redact(url)
         try:
-            with self._get(url, headers={"Range": rng, **_IDENTITY}, stream=True) as resp:
+            with self._get(
+                url, f"a range request to {where}", headers={"Range": rng, **_IDENTITY}
+            ) as (resp, guard):
                 if resp.status_code not in (200, 206):
                     raise PackageIndexError(f"range request to {where} answered {resp.status_code}")
                 if resp.status_code == 206:
                     want = start if end is None else end - start + 1
-                    body = _read_capped(resp, want, where)
-                    _check_content_range(resp.headers.get("Content-Range"), start, end, body, where)
-                    return body
-                # The server ignored Range and sends the whole file: slice ourselves.
-                body = _read_capped(resp, MAX_DOWNLOAD, where)
+                    body = _read_capped(resp, want, where, guard)
+                else:  # the server ignored Range and sends the whole file: slice ourselves
+                    body = _read_capped(resp, MAX_DOWNLOAD, where, guard)
+            if resp.status_code == 206:
+                _check_content_range(resp.headers.get("Content-Range"), start, end, body, where)
+                return body
         except requests.RequestException as exc:
             raise PackageIndexError(f"cannot read {where}: {_scrub(exc)}") from exc
         return body[-start:] if end is None else body[start : end + 1]
@@ -555,10 +595,12 @@ class Index:
         if self.offline:
             return None
         try:
-            with self._get(file.url + ".metadata", headers=_IDENTITY, stream=True) as resp:
+            with self._get(
+                file.url + ".metadata", f"the metadata of {file.filename}", headers=_IDENTITY
+            ) as (resp, guard):
                 if resp.status_code != 200:
                     return None
-                data = _read_capped(resp, MAX_METADATA, file.filename + ".metadata")
+                data = _read_capped(resp, MAX_METADATA, file.filename + ".metadata", guard)
         except requests.RequestException as exc:
             raise PackageIndexError(
                 f"cannot read metadata of {file.filename}: {_scrub(exc)}"
@@ -573,14 +615,6 @@ class Index:
 #: A PEP 658 metadata file is a few KiB; a megabyte means something is wrong.
 MAX_METADATA = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-class _Retry(Retry):
-    """urllib3's Retry with the server's Retry-After capped, so one 429 cannot stall a run."""
-
-    def get_retry_after(self, response: Any) -> float | None:
-        after = super().get_retry_after(response)
-        return None if after is None else min(after, MAX_RETRY_AFTER)
 
 
 def _fragment_sha256(fragment: str) -> str | None:
@@ -611,8 +645,11 @@ def _chunks(resp: requests.Response) -> Iterator[bytes]:
         raise requests.exceptions.ChunkedEncodingError(exc) from exc
 
 
-def _read_capped(resp: requests.Response, limit: int, what: str) -> bytes:
-    """A streamed body, refused as soon as it grows past `limit` bytes."""
+def _read_capped(
+    resp: requests.Response, limit: int, what: str, guard: Guard | None = None
+) -> bytes:
+    """A streamed body, refused as soon as it grows past `limit` bytes, arrives too
+    slowly, or runs past the request's end (`guard`)."""
     declared = resp.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PackageIndexError(f"{what} is {declared} bytes, over the limit of {limit}")
@@ -623,6 +660,8 @@ def _read_capped(resp: requests.Response, limit: int, what: str) -> bytes:
         if total > limit:
             raise PackageIndexError(f"{what} exceeds the limit of {limit} bytes")
         chunks.append(chunk)
+        if guard is not None:
+            guard.check()
         # The socket timeout bounds each read, not the body: a server that drips a byte
         # every few seconds would hold the run for hours.
         elapsed = time.monotonic() - started

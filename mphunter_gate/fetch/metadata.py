@@ -42,6 +42,7 @@ from packaging.version import InvalidVersion, Version
 
 from mphunter_gate.errors import ArchiveError, PackageIndexError
 from mphunter_gate.fetch import archive
+from mphunter_gate.fetch.deadline import DeadlineExceeded, RequestTimeout
 from mphunter_gate.memo import Memo
 from mphunter_gate.types import DistFile, FileKind
 
@@ -132,12 +133,21 @@ class MetadataReader:
         sdists = [f for f in files if f.kind is FileKind.SDIST]
         sdists.sort(key=lambda f: not f.filename.endswith(".tar.gz"))
         problems: list[str] = []
+        timed_out: RequestTimeout | None = None
         for file in [*wheels[:3], *sdists[:2]]:
             try:
                 return self.of_file(file)
+            except DeadlineExceeded:
+                raise  # the run is over; no other file will answer either
             except (PackageIndexError, ArchiveError) as exc:
                 log.info("cannot read metadata of %s: %s", file.filename, exc)
                 problems.append(f"{file.filename}: {exc}")
+                if isinstance(exc, RequestTimeout):
+                    timed_out = exc
+        if timed_out is not None:
+            # An index too slow to answer is not a release without dependencies:
+            # its dependencies would go unexamined, so resolution stops (exit 3).
+            raise timed_out
         reason = "; ".join(problems) if problems else "the release has no files"
         return Metadata(
             (), None, "none", complete=False, notes=(f"dependencies unresolved: {reason}",)
@@ -172,7 +182,7 @@ class MetadataReader:
         try:
             return RemoteZip(self.index, file.url, file.size).read_metadata()
         except (_RemoteZipError, PackageIndexError) as exc:
-            if getattr(self.index, "offline", False):
+            if getattr(self.index, "offline", False) or isinstance(exc, DeadlineExceeded):
                 raise
             log.info("range read of %s failed (%s); downloading it", file.filename, exc)
         return wheel_metadata_from_bytes(self.index.fetch(file), file.filename)

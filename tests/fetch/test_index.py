@@ -1,22 +1,18 @@
 """The simple-API client (mphunter_gate.fetch.index), against servers on 127.0.0.1 only.
 
-A small http.server fixture serves PEP 691 JSON and PEP 503 HTML pages,
-files with or without Range support, errors, and wrong hashes, and records
-every request so a test can assert that a warm run made none. The
-integration tests run the same paths against a real pypiserver.
+The `fake` index (tests/fetch/conftest.py) serves PEP 691 JSON and PEP 503
+HTML pages, files with or without Range support, errors, and wrong hashes,
+and records every request so a test can assert that a warm run made none.
+The integration tests run the same paths against a real pypiserver.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import os
 import sys
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +24,7 @@ from mphunter_gate.fetch import index as index_mod
 from mphunter_gate.fetch.index import Index, default_cache_dir, pip_index_urls
 from mphunter_gate.types import DistFile, FileKind
 from tests.conftest import LocalIndex
+from tests.fetch.conftest import FakeIndex
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 SDIST = b"sdist bytes " * 50
@@ -37,103 +34,6 @@ METADATA = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: att
 
 def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-@dataclass
-class Route:
-    body: bytes
-    status: int = 200
-    content_type: str = "application/octet-stream"
-    honour_range: bool = True
-    content_range: str | None = None  # a lying server's Content-Range
-    fail_first: int = 0  # answer 503 this many times before serving
-
-
-@dataclass
-class Seen:
-    path: str
-    headers: dict[str, str]
-
-
-@dataclass
-class FakeIndex:
-    """Routes by path; every request is recorded in `seen`."""
-
-    url: str = ""
-    routes: dict[str, Route] = field(default_factory=dict)
-    seen: list[Seen] = field(default_factory=list)
-
-    @property
-    def simple(self) -> str:
-        return self.url + "/simple"
-
-    def add(self, path: str, body: bytes, **kw: Any) -> str:
-        self.routes[path] = Route(body, **kw)
-        return self.url + path
-
-    def json_page(self, project: str, files: list[dict[str, Any]], **kw: Any) -> None:
-        doc = {"meta": {"api-version": "1.0"}, "name": project, "files": files}
-        self.add(f"/simple/{project}/", json.dumps(doc).encode(), content_type=JSON_TYPE, **kw)
-
-    def requests_to(self, path: str) -> int:
-        return sum(1 for s in self.seen if s.path == path)
-
-
-def _handler(fake: FakeIndex) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            path = self.path.split("?", 1)[0]
-            fake.seen.append(Seen(path, dict(self.headers.items())))
-            route = fake.routes.get(path)
-            if route is None:
-                self._send(404, b"not found", "text/plain")
-                return
-            if route.fail_first > 0:
-                route.fail_first -= 1
-                self._send(503, b"busy", "text/plain")
-                return
-            data, header = route.body, self.headers.get("Range")
-            if route.status != 200 or not header or not route.honour_range:
-                self._send(route.status, data, route.content_type)
-                return
-            first, _, last = header.removeprefix("bytes=").partition("-")
-            if first == "":
-                start, end = max(len(data) - int(last), 0), len(data) - 1
-            else:
-                start, end = int(first), min(int(last), len(data) - 1)
-            if start >= len(data):
-                self._send(416, b"", "text/plain")
-                return
-            content_range = route.content_range or f"bytes {start}-{end}/{len(data)}"
-            self._send(206, data[start : end + 1], route.content_type, content_range)
-
-        def _send(self, status: int, body: bytes, ctype: str, crange: str | None = None) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            if crange:
-                self.send_header("Content-Range", crange)
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            return
-
-    return Handler
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeIndex]:
-    served = FakeIndex()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(served))
-    served.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield served
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(autouse=True)
@@ -729,10 +629,41 @@ def test_a_page_over_the_cap_is_refused_while_it_streams(
         _index(fake.simple, tmp_path).project_files("demo")
 
 
+@pytest.mark.parametrize("content_length", [True, False])
+def test_a_metadata_file_over_the_cap_is_refused(
+    fake: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content_length: bool
+) -> None:
+    """Declared too big (refused before reading) or streamed without a length (refused
+    at the cap): a PEP 658 file is a few KiB, never megabytes held in memory."""
+    assert index_mod.MAX_METADATA == 1024 * 1024
+    monkeypatch.setattr(index_mod, "MAX_METADATA", 100)
+    fake.add(
+        "/files/demo-1.0-py3-none-any.whl.metadata", METADATA * 10, content_length=content_length
+    )
+    wheel = DistFile(
+        filename="demo-1.0-py3-none-any.whl",
+        url=fake.url + "/files/demo-1.0-py3-none-any.whl",
+        sha256=None,
+        kind=FileKind.WHEEL,
+        has_metadata=True,
+    )
+    with pytest.raises(PackageIndexError, match="limit of 100"):
+        _index(fake.simple, tmp_path).fetch_metadata(wheel)
+
+
+def test_a_page_declared_over_the_cap_is_refused_before_reading(
+    fake: FakeIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert index_mod.MAX_PAGE == 128 * 1024 * 1024
+    monkeypatch.setattr(index_mod, "MAX_PAGE", 10)
+    fake.json_page("demo", [])
+    with pytest.raises(PackageIndexError, match=r"index page of demo is \d+ bytes, over the limit"):
+        _index(fake.simple, tmp_path).project_files("demo")
+
+
 def test_a_server_that_drips_is_cut_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each byte arrives within the socket timeout; the body as a whole never would."""
     import socket
-    import threading
     import time
 
     import mphunter_gate.fetch.index as index_module
