@@ -16,7 +16,8 @@ What is followed, so that the gate scans what CI installs (`uv sync
 - roots: every package whose source is `editable` or `virtual` (the
   project, its workspace members, editable path dependencies), plus a
   `directory` package that nothing in the lock depends on (it can only be the
-  project itself). They are the user's own code and are not yielded. The
+  project itself). They are the user's own code: each gets a "local project"
+  row (passed), and what they depend on is judged. The
   lock's `[manifest]` requirements and dependency groups (a workspace whose
   root is not a project keeps its own there) are followed as a root's;
 - from a root: its dependencies, every extra in its optional-dependencies and
@@ -29,9 +30,13 @@ encoding of which conflicting extra or group is active) count as true:
 with every extra and group included, each branch of a conflict may be
 installed, so each is scanned. Packages unreachable from any root are not
 installed and not yielded. A lock with no root and no manifest requirements
-(hand-written, or some other tool's) is read whole, unconditionally, as before. Git, URL, path and
-non-root directory sources are unresolvable; they are reported whenever they
-are reachable, whatever their marker, since sources cannot evaluate one.
+(hand-written, or some other tool's) is read whole, unconditionally, as before.
+
+A `directory` package something depends on (a path dependency) is local
+code too: a "local project" row, its locked dependencies followed. Git, URL
+and path (local archive) sources are unscanned rows (`lockrefs.py`: a git
+one is named by its locked commit); they are reported whenever they are
+reachable, whatever their marker, since sources cannot evaluate one.
 """
 
 from __future__ import annotations
@@ -47,7 +52,8 @@ from packaging.utils import canonicalize_name
 
 from mphunter_gate.sources._lines import LineFinder
 from mphunter_gate.sources.base import DependencySource, pinned_dependency, sha256_of
-from mphunter_gate.types import Dependency, Origin, Unresolvable
+from mphunter_gate.sources.lockrefs import archive_row, local_row, uv_git_row
+from mphunter_gate.types import Dependency, LocalProject, Origin, Unresolvable
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +78,7 @@ _TRUE: _Condition = frozenset({frozenset()})
 class UvLockSource(DependencySource):
     """The packages of one uv.lock that the project's roots reach."""
 
-    def collect(self) -> Iterator[Dependency | Unresolvable]:
+    def collect(self) -> Iterator[Dependency | Unresolvable | LocalProject]:
         text = self._read_text()
         doc = self._load_toml(text)
         finder = LineFinder(text)
@@ -92,8 +98,9 @@ class UvLockSource(DependencySource):
         graph = _Graph([pkg for pkg, _ in entries], manifest)
         markers = graph.install_markers()
         for i, (pkg, line) in enumerate(entries):
-            if i in graph.roots:
-                continue  # the project or a workspace member: the user's own code
+            if i in graph.roots:  # the project or a workspace member: the user's own code
+                yield self._local(pkg, line)
+                continue
             if markers is None:
                 yield from self._package(pkg, line, None)
             elif i in markers:
@@ -101,17 +108,33 @@ class UvLockSource(DependencySource):
             else:
                 log.debug("%s: not reachable from the project; not installed", pkg["name"])
 
+    def _local(self, pkg: dict[str, Any], line: int) -> LocalProject:
+        source = pkg.get("source", {})
+        kind = next((k for k in ("editable", "virtual", "directory") if k in source), "directory")
+        return local_row(
+            str(pkg["name"]), kind, str(source.get(kind, ".")), self.path.name, self._origin(line)
+        )
+
+    def _origin(self, line: int) -> Origin:
+        return Origin(str(self.path), line)
+
     def _package(
         self, pkg: dict[str, Any], line: int, marker: str | None
-    ) -> Iterator[Dependency | Unresolvable]:
+    ) -> Iterator[Dependency | Unresolvable | LocalProject]:
         name = str(pkg["name"])
-        origin = Origin(str(self.path), line)
+        origin = self._origin(line)
         source = pkg.get("source", {})
-        for kind in ("git", "url", "path", "directory"):
+        version = str(pkg["version"]) if "version" in pkg else None
+        if "git" in source:
+            spec = self._typed(source["git"], str, f"{name}: `source.git`", line)
+            yield uv_git_row(name, spec, version, origin)
+            return
+        if any(kind in source for kind in ("editable", "virtual", "directory")):
+            yield self._local(pkg, line)  # a path dependency: local code, deps followed
+            return
+        for kind in ("url", "path"):
             if kind in source:
-                yield Unresolvable(
-                    f"{name} ({kind} = {source[kind]})", origin, f"{kind} source: not from an index"
-                )
+                yield archive_row(name, kind, str(source[kind]), origin)
                 return
         if "version" not in pkg:
             raise self._error(f"{name}: registry package without a version", line)

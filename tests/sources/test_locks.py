@@ -14,7 +14,7 @@ from mphunter_gate.sources.pipfilelock import PipfileLockSource
 from mphunter_gate.sources.poetrylock import PoetryLockSource
 from mphunter_gate.sources.pylock import PylockSource
 from mphunter_gate.sources.uvlock import UvLockSource
-from mphunter_gate.types import Dependency, DistFile, FileKind, Origin, Unresolvable
+from mphunter_gate.types import Dependency, DistFile, FileKind, LocalProject, Origin, Unresolvable
 
 FIXTURES = Path(__file__).parent / "fixtures"
 A, B, C = "a" * 64, "b" * 64, "c" * 64
@@ -99,7 +99,11 @@ def _uv_lock(tmp_path: Path, text: str) -> list[str]:
     path = tmp_path / "uv.lock"
     path.write_text(text)
     return [
-        d.requirement if isinstance(d, Dependency) else f"unresolvable {d.text}"
+        d.requirement
+        if isinstance(d, Dependency)
+        else f"local {d.name}"
+        if isinstance(d, LocalProject)
+        else f"unresolvable {d.text}"
         for d in UvLockSource(path).collect()
     ]
 
@@ -120,6 +124,7 @@ def test_uv_lock_cycles_end_and_conditions_combine_along_paths(tmp_path: Path) -
         + _pkg("c")
     )
     assert _uv_lock(tmp_path, text) == [
+        "local root",
         'a==1.0; python_full_version < "3.12"',
         'b==1.0; python_full_version < "3.12" and sys_platform == "linux"',
         'c==1.0; (os_name == "nt" or os_name == "x") and python_full_version < "3.12" and '
@@ -138,7 +143,12 @@ def test_uv_lock_an_unconditional_path_absorbs_conditional_ones(tmp_path: Path) 
         + _pkg("b", '{ name = "c" }')
         + _pkg("c")
     )
-    assert _uv_lock(tmp_path, text) == ['a==1.0; sys_platform == "win32"', "b==1.0", "c==1.0"]
+    assert _uv_lock(tmp_path, text) == [
+        "local root",
+        'a==1.0; sys_platform == "win32"',
+        "b==1.0",
+        "c==1.0",
+    ]
 
 
 def test_uv_lock_forked_names_follow_version_and_source(tmp_path: Path) -> None:
@@ -154,7 +164,7 @@ def test_uv_lock_forked_names_follow_version_and_source(tmp_path: Path) -> None:
         'source = { registry = "https://pypi.org/simple" }\n'
     )
     # numpy 2.0 is locked for nobody here: only the fork the edge names is reached
-    assert _uv_lock(tmp_path, text) == ['numpy==1.0; python_full_version < "3.10"']
+    assert _uv_lock(tmp_path, text) == ["local root", 'numpy==1.0; python_full_version < "3.10"']
 
 
 def test_uv_lock_conflict_markers_count_as_true(tmp_path: Path) -> None:
@@ -172,6 +182,7 @@ def test_uv_lock_conflict_markers_count_as_true(tmp_path: Path) -> None:
     # each branch of a conflict may be installed: both are scanned, and the
     # platform part of the marker still applies
     assert _uv_lock(tmp_path, text) == [
+        "local root",
         "torch==1.0",
         'triton==1.0; sys_platform == "linux" and python_version >= "0"',
     ]
@@ -196,13 +207,9 @@ def test_uv_lock_top_level_directory_package_is_the_project(tmp_path: Path) -> N
         + _pkg("libdep")
         + _pkg("unused")
     )
-    # the project is the user's code; a path dependency is unscannable, but
-    # what it pulls in from the index is installed, so it is scanned
-    assert _uv_lock(tmp_path, text) == [
-        "unresolvable lib (directory = ../lib)",
-        "dep==1.0",
-        "libdep==1.0",
-    ]
+    # the project and a path dependency are the user's code (local project rows);
+    # what they pull in from the index is installed, so it is scanned
+    assert _uv_lock(tmp_path, text) == ["local proj", "local lib", "dep==1.0", "libdep==1.0"]
 
 
 def test_uv_lock_without_a_root_is_read_whole(tmp_path: Path) -> None:
@@ -220,7 +227,10 @@ def test_poetry_lock() -> None:
         ("internal-lib==2.0.0", 14),
     ]
     assert deps[0].hashes == frozenset({A, B}) and all(d.pinned for d in deps)
-    assert len(unres) == 1 and unres[0].origin.line == 27 and "directory" in unres[0].reason
+    assert unres == []
+    (local,) = [i for i in source.collect() if isinstance(i, LocalProject)]
+    assert (local.name, local.origin.line) == ("localthing", 27)
+    assert local.complete and local.reason.startswith("local project (your own code")
     assert source.extra_index_urls == ["https://private.example/simple"]
 
 
