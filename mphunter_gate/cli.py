@@ -195,6 +195,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("paths", nargs="+", help="archives or folders")
     _add_output(s)
 
+    b = _command(
+        sub, "batch", help="judge a registry's uploads at scale on Dask (results in SQLite)"
+    )
+    _add_batch(b)
+
     k = _command(sub, "corpus", help="download the benign corpus's install-time files")
     k.add_argument("--top", type=int, default=8000, help="most downloaded names to take")
     k.add_argument("--random", type=int, default=3000, help="long-tail names to take")
@@ -253,6 +258,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     u.add_argument("--dir", type=Path, help="cache folder (default: advisories/ in the user cache)")
     return parser
+
+
+def _add_batch(p: argparse.ArgumentParser) -> None:
+    """batch's own flags (`batch/command.py`) and the judging options it shares."""
+    from mphunter_gate.batch.command import add_arguments
+
+    add_arguments(p)
+    p.add_argument("--threshold", type=float, help="fail at or above this score")
+    p.add_argument("--allow-unscanned", action="store_true", default=None)
+    p.add_argument("--file-search-mode", choices=("setup_only", "all_files"), default=None)
+    p.add_argument("--analyse-known", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--config", type=Path, help="a config file (the seed's config.ini accepted)")
+    p.add_argument("--models", type=Path, help=argparse.SUPPRESS)
+    p.set_defaults(format=None)
 
 
 def exit_code(report: Report) -> int:
@@ -508,6 +527,13 @@ def _cmd_install(args: argparse.Namespace) -> int:
     )
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from mphunter_gate.batch.command import run
+
+    config = _config(args)
+    return run(args, config, _options(config, args))
+
+
 def _cmd_corpus(args: argparse.Namespace) -> int:
     from mphunter_gate.corpus import download
     from mphunter_gate.fetch.index import Index, default_cache_dir
@@ -534,6 +560,7 @@ COMMANDS = {
     "check": _cmd_check,
     "install": _cmd_install,
     "scan": _cmd_scan,
+    "batch": _cmd_batch,
     "corpus": _cmd_corpus,
     "train": _cmd_train,
     "evaluate": _cmd_evaluate,
