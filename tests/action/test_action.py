@@ -59,6 +59,18 @@ def test_composite_with_kebab_case_optional_inputs(action: dict) -> None:
     assert action["inputs"]["threshold"]["default"] == ""
 
 
+def test_the_gate_runs_on_the_newest_python_unless_the_user_chooses(action: dict) -> None:
+    """The gate parses package code with its own interpreter's parser: on 3.11 a file in
+    3.12 syntax falls back to the token pass. The user can choose another Python."""
+    assert action["inputs"]["python-version"]["default"] == "3.13"
+    setup = next(s for s in action["runs"]["steps"] if s.get("id") == "python")
+    assert setup["uses"].startswith("actions/setup-python@")
+    assert setup["with"]["python-version"] == "${{ inputs.python-version }}"
+    assert setup["with"]["update-environment"] is False  # the user's Python is left alone
+    # resolution follows the user's target-python, not the gate's own Python, when given
+    assert action["inputs"]["target-python"]["default"] == ""
+
+
 def test_outputs_come_from_the_gate_step(action: dict) -> None:
     outputs = action["outputs"]
     assert set(outputs) == {"verdict", "failed-count", "sarif-file"}
