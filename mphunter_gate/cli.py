@@ -266,8 +266,18 @@ def _add_batch(p: argparse.ArgumentParser) -> None:
 
     add_arguments(p)
     p.add_argument("--threshold", type=float, help="fail at or above this score")
-    p.add_argument("--allow-unscanned", action="store_true", default=None)
-    p.add_argument("--file-search-mode", choices=("setup_only", "all_files"), default=None)
+    p.add_argument(
+        "--allow-unscanned",
+        action="store_true",
+        default=None,
+        help="do not count packages that could not be scanned as failures",
+    )
+    p.add_argument(
+        "--file-search-mode",
+        choices=("setup_only", "all_files"),
+        default=None,
+        help="all_files (default): every file of each package, by stage; setup_only: setup.py",
+    )
     p.add_argument("--analyse-known", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--config", type=Path, help="a config file (the seed's config.ini accepted)")
     p.add_argument("--models", type=Path, help=argparse.SUPPRESS)
