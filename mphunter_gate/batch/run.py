@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 #: Seconds a task may stay unanswered beyond its own deadline before the driver
 #: gives up on it (queueing behind one other task, a worker restart, model loading).
 HARD_GRACE = 120.0
+#: Seconds to wait for a stalled worker's restart (a nanny restarts it in about 2 s).
+RESTART_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -332,7 +334,7 @@ def _restart(client: Client, workers: list[str]) -> None:
     if not workers:
         return
     try:
-        client.restart_workers(workers, timeout=120, raise_for_error=False)
+        client.restart_workers(workers, timeout=RESTART_TIMEOUT, raise_for_error=False)
     except Exception as exc:  # a stalled worker that cannot restart only costs speed
         log.warning("could not restart %s: %s", ", ".join(workers), exc)
 

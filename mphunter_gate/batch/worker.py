@@ -65,20 +65,20 @@ class TaskResult:
     unstarted: tuple[WorkItem, ...]  # items after it, never started
     worker: str | None  # the worker's address, to restart it after a stall
     pid: int
-    loads: int  # model loads in this worker process so far (1 when cached right)
+    loads: int  # model loads in this process for these settings (1 when cached right)
 
 
 ItemJudge = Callable[[WorkItem, "Judge", Settings, frozenset[str]], Outcome]
 
 _JUDGES: dict[tuple[Any, ...], Judge] = {}
 _INDEXES: dict[tuple[Any, ...], Index] = {}
-_LOADS = 0
+#: Judges built in this process, per settings key (1 each when the cache works).
+_LOADS: dict[tuple[Any, ...], int] = {}
 _LOCK = threading.Lock()
 
 
 def judge_for(settings: Settings) -> Judge:
     """This process's judge for these settings, its models loaded once."""
-    global _LOADS
     from mphunter_gate.gate import Judge
 
     key = (settings.options, settings.models_dir)
@@ -89,7 +89,7 @@ def judge_for(settings: Settings) -> Judge:
             judge.detector  # noqa: B018 - load now, before any task's clock starts
             judge.known  # noqa: B018
             _JUDGES[key] = judge
-            _LOADS += 1
+            _LOADS[key] = _LOADS.get(key, 0) + 1
         return judge
 
 
@@ -151,7 +151,8 @@ def run_task(
         got = tuple(finished)
         stalled = current[0] if thread.is_alive() else None
     unstarted = items[len(got) + 1 :] if stalled is not None else ()
-    return TaskResult(got, stalled, unstarted, _address(), os.getpid(), _LOADS)
+    loads = _LOADS.get((settings.options, settings.models_dir), 0)
+    return TaskResult(got, stalled, unstarted, _address(), os.getpid(), loads)
 
 
 def _address() -> str | None:

@@ -130,7 +130,13 @@ def test_package_that_kills_every_worker_is_unscanned(dask_cluster: str, tmp_pat
     rows = {r.filename: r for r in store.rows(result.keys, model)}
     doomed = rows["doomed-pkg-0.1.tar.gz"]
     assert doomed.verdict == "unscanned" and "died" in doomed.reason
-    assert rows["plain-c-0.1.tar.gz"].verdict == "pass"
+    # An innocent package is judged, or (when it shared the dying worker on its last
+    # retry) unscanned for that reason: never a failure, never missing. Seen both ways
+    # on the 2-worker cluster, depending on where the scheduler put it.
+    plain = rows["plain-c-0.1.tar.gz"]
+    assert plain.verdict == "pass" or (plain.verdict == "unscanned" and "died" in plain.reason), (
+        plain.reason
+    )
 
 
 def test_package_past_the_deadline_is_unscanned_with_the_reason(
