@@ -56,7 +56,8 @@ IMPORT_APIS = frozenset({"__import__", "importlib.import_module"})
 #: Calls that hand a callable to something that calls it: (position of the callable,
 #: how its arguments are given). `each`: once per element of the next argument
 #: (`map(exec, [src])`); `rest`: the remaining positional arguments
-#: (`atexit.register(os.system, cmd)`); `target`: the `target=` and `args=` keywords.
+#: (`atexit.register(os.system, cmd)`); `target`: the `target=` and `args=` keywords;
+#: `timer`: `Timer(interval, f, args)`, its `args` by position or keyword.
 _CALLS_ITS_ARGUMENT: dict[str, tuple[int, str]] = {
     "map": (0, "each"),
     "filter": (0, "each"),
@@ -287,7 +288,7 @@ class Extractor:
             scope = scope.parent
         return None
 
-    def unwrap(self, node: ast.Call) -> tuple[list[ast.expr], bool]:
+    def unwrap(self, node: ast.Call, api: str | None) -> tuple[list[ast.expr], bool]:
         """The calls a call stands for beyond its own: the body of a lambda it calls, the
         call a `functools.partial` or `operator.methodcaller` it calls makes, the calls
         `map(f, ...)`, `atexit.register(f, ...)` or `Thread(target=f, ...)` make of `f`.
@@ -296,7 +297,8 @@ class Extractor:
         subprocess.run, shell=True)(cmd)`) must give the words the direct call gives,
         and an executed constant must still be decoded and analysed; the synthetic
         calls carry the line of the call they come from. The flag says the call is a
-        partial's, which the call it makes replaces (not one more word for it).
+        partial's, which the call it makes replaces (not one more word for it). `api`
+        is what the call itself resolved to (`call` has resolved it already).
         """
         func = node.func
         target: ast.expr = func
@@ -323,18 +325,18 @@ class Extractor:
                     method = ast.Attribute(node.args[0], name.data, ast.Load())
                     found.append(ast.Call(method, list(target.args[1:]), list(target.keywords)))
         else:
-            found.extend(self._handed_calls(node))
+            found.extend(self._handed_calls(node, api))
         for call in found:
             _locate(call, node)
         return found, replaces
 
-    def _handed_calls(self, node: ast.Call) -> list[ast.expr]:
+    def _handed_calls(self, node: ast.Call, api: str | None) -> list[ast.expr]:
         """What a call that is handed a callable (`_CALLS_ITS_ARGUMENT`) calls with it.
 
         A local function handed over is left to `_callbacks` (the walk inlines it),
         and a callable computed by an expression to the walk of that expression.
         """
-        shape = _CALLS_ITS_ARGUMENT.get(self.api_name(node.func) or "")
+        shape = _CALLS_ITS_ARGUMENT.get(api or "")
         if shape is None:
             return []
         position, how = shape
@@ -342,7 +344,6 @@ class Extractor:
         fn = keywords.get("target") if position < 0 else None
         if position >= 0 and len(node.args) > position:
             fn = node.args[position]
-        fn = fn if how != "timer" else (node.args[1] if len(node.args) > 1 else None)
         if not isinstance(fn, ast.Name | ast.Attribute):
             return []  # a computed callable's own calls are walked where it is written
         ref = self.resolve(fn)
@@ -358,8 +359,8 @@ class Extractor:
             return [ast.Call(fn, args, [])]
         source = node.args[position + 1] if len(node.args) > position + 1 else None
         # Only an executed argument needs its value; any other gets one word.
-        each = ref.target in EXEC_APIS and isinstance(source, ast.List | ast.Tuple | ast.Set)
-        if each and isinstance(source, ast.List | ast.Tuple | ast.Set) and source.elts:
+        executed = ref.target in EXEC_APIS
+        if executed and isinstance(source, ast.List | ast.Tuple | ast.Set) and source.elts:
             return [ast.Call(fn, [elt], []) for elt in source.elts[:_MAX_EACH]]
         return [ast.Call(fn, [ast.Name("_", ast.Load())], [])]
 
@@ -417,8 +418,8 @@ class Extractor:
             self.expr(kw.value, out)
         self._quiet -= quiet
         line = node.lineno
-        wrapped = self.unwrap(node) if self._unwrapping < _MAX_UNWRAP else ([], False)
-        if wrapped[1]:
+        calls, replaced = self.unwrap(node, api) if self._unwrapping < _MAX_UNWRAP else ([], False)
+        if replaced:
             pass  # a partial's call: the call it makes (below) is the event
         elif ref is None:
             if isinstance(func, ast.Attribute):
@@ -437,7 +438,7 @@ class Extractor:
             out.append(payload)
         self._callbacks(node, out)
         self._unwrapping += 1
-        for call in wrapped[0]:
+        for call in calls:
             self.expr(call, out)
         self._unwrapping -= 1
         if api is not None and (

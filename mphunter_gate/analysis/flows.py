@@ -52,7 +52,7 @@ _DOWNLOAD_TO = {
     "wget.download": (1, "out"),
 }
 #: Calls that open a file, by the position of the path (`open(p, "wb").write(data)`).
-_OPENERS = {"open": 0, "io.open": 0, "codecs.open": 0, "os.fdopen": -1}
+_OPENERS = {"open": 0, "io.open": 0, "codecs.open": 0}
 
 Labels = frozenset[str]
 _EMPTY: Labels = frozenset()
@@ -296,7 +296,7 @@ class _Flows:
             return self.opened.get(node.id)
         if isinstance(node, ast.Call) and node.args:
             position = _OPENERS.get(self.resolve(node.func) or "")
-            if position is not None and position >= 0:
+            if position is not None:
                 return node.args[position]
         return None
 
