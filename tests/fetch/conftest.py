@@ -14,10 +14,12 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
+
+from tests.http_support import local_http
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 
@@ -157,13 +159,8 @@ def _handler(fake: FakeIndex) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def fake() -> Iterator[FakeIndex]:
     served = FakeIndex()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(served))
-    served.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield served
-    finally:
-        served.stop.set()  # release stalled and dripping handlers
-        server.shutdown()
-        server.server_close()
+    with local_http(_handler(served)) as served.url:
+        try:
+            yield served
+        finally:
+            served.stop.set()  # release stalled and dripping handlers first

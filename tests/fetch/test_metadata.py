@@ -8,11 +8,10 @@ import random
 import struct
 import sys
 import tarfile
-import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -28,6 +27,7 @@ from mphunter_gate.fetch.metadata import (
     metadata_from_sdist,
 )
 from mphunter_gate.types import DistFile, FileKind
+from tests.http_support import local_http
 
 METADATA = (
     "Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n"
@@ -104,14 +104,8 @@ def _handler(served: Served) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def server() -> Iterator[tuple[str, Served]]:
     served = Served()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(served))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", served
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with local_http(_handler(served)) as url:
+        yield url, served
 
 
 def _dist_file(base: str, name: str, data: bytes, *, sized: bool = True) -> DistFile:

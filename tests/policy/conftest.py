@@ -11,12 +11,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import pytest
 
 from tests.conftest import make_sdist
 from tests.fixtures import BENIGN_SETUP
+from tests.http_support import local_http
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 #: The benign fixture setup.py without its dependency, so one release resolves alone.
@@ -103,15 +103,8 @@ def _handler(served: Served) -> type[BaseHTTPRequestHandler]:
 def served() -> Iterator[Served]:
     """An HTTP server on 127.0.0.1, stopped after the test."""
     state = Served()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
+    with local_http(_handler(state)) as state.url:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def mal_record(
