@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -154,6 +155,14 @@ def _handler(fake: FakeIndex) -> type[BaseHTTPRequestHandler]:
             return
 
     return Handler
+
+
+@pytest.fixture(autouse=True)
+def _no_netrc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """requests reads ~/.netrc by itself: point every index test at an empty one."""
+    empty = tmp_path / "empty.netrc"
+    empty.write_text("")
+    monkeypatch.setenv("NETRC", str(empty))
 
 
 @pytest.fixture

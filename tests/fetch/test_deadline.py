@@ -27,13 +27,6 @@ from tests.fetch.conftest import FakeIndex
 BODY = b"file bytes " * 40
 
 
-@pytest.fixture(autouse=True)
-def _no_netrc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    empty = tmp_path / "empty.netrc"
-    empty.write_text("")
-    monkeypatch.setenv("NETRC", str(empty))
-
-
 def _index(url: str, tmp_path: Path, **kw: Any) -> Index:
     """An index whose read timeout (30 s) is far above the limit under test, so only
     that limit can end the request."""

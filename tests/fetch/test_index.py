@@ -36,14 +36,6 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-@pytest.fixture(autouse=True)
-def _no_netrc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """requests reads ~/.netrc by itself: point it at an empty one."""
-    empty = tmp_path / "empty.netrc"
-    empty.write_text("")
-    monkeypatch.setenv("NETRC", str(empty))
-
-
 def _index(url: str, tmp_path: Path, **kw: Any) -> Index:
     kw.setdefault("retries", 0)
     kw.setdefault("backoff", 0)
