@@ -143,8 +143,9 @@ class Stage(str, Enum):
     """When a file of an installed package runs, earliest and least avoidable first.
 
     `install`: setup.py, build backends and what they import (runs on `pip
-    install` of an sdist); `startup`: `.pth` files (every interpreter start);
-    `import`: the import closure of the top-level packages and modules;
+    install` of an sdist); `startup`: `.pth` files and top-level `sitecustomize`
+    and `usercustomize` modules (every interpreter start); `import`: the import
+    closure of the top-level packages and modules;
     `entry-point`: console scripts and plugin targets (when the command or the
     plugin host runs); `call`: any other file (when the victim's code calls it).
     """

@@ -36,9 +36,11 @@ from mphunter_gate.types import (
 
 log = logging.getLogger(__name__)
 #: Bump when the stored shape changes, or when the analysis gives other sequences
-#: for the same text under the same model (5: calls through indirection, events.py);
+#: for the same text under the same model (5: calls through indirection, events.py;
+#: 6: reverse-shell, clipboard, wallet, self-delete and build-tool indicators, and
+#: top-level sitecustomize/usercustomize read at startup);
 #: old entries then read as misses.
-FORMAT = 5
+FORMAT = 6
 
 
 @dataclasses.dataclass(frozen=True)

@@ -17,7 +17,11 @@ it can be reviewed and extended without touching code. The layout is:
 - when the code runs: `install:<c>` / `import:<c>` for process, network,
   dynamic_code and decode, where install means setup.py, an in-tree build
   backend or a .pth file, and import means a package `__init__.py` or a
-  module it imports;
+  module it imports (by file kind, the layout older models were fitted on);
+- the stage the selection gave the file (`select/files.py`): `stage:<s>`
+  one-hot, and `at:<s>:<c>` for the same four categories, because the same
+  network call means one thing in a module the victim may never call and
+  another in a module every interpreter start or every import runs;
 - decoded payloads (`ScriptAnalysis.decoded`): `decoded` (a decoder
   recovered something), `decoded:code` (it looks like Python source),
   `decoded:url`, `decoded:layers` (log1p of nested decoders, e.g.
@@ -50,7 +54,14 @@ from functools import lru_cache
 
 from mphunter_gate.analysis.categories import Rules, load_rules
 from mphunter_gate.analysis.indicators import names as indicator_names
-from mphunter_gate.types import ApiCall, ParseMode, ScriptAnalysis, ScriptKind
+from mphunter_gate.types import (
+    KIND_STAGE,
+    ApiCall,
+    ParseMode,
+    ScriptAnalysis,
+    ScriptKind,
+    Stage,
+)
 
 #: Categories that also get an install-time and an import-time feature.
 TIMED = ("process", "network", "dynamic_code", "decode")
@@ -71,6 +82,8 @@ def feature_names(rules: Rules | None = None) -> tuple[str, ...]:
     names += [f"{a}+{b}" for a, b in r.pairs]
     for when in ("install", "import"):
         names += [f"{when}:{c}" for c in TIMED if c in r.categories]
+    names += [f"stage:{s.value}" for s in Stage]
+    names += [f"at:{s.value}:{c}" for s in Stage for c in TIMED if c in r.categories]
     names += [
         "decoded",
         "decoded:code",
@@ -145,6 +158,10 @@ def behaviour(analysis: ScriptAnalysis, rules: Rules | None = None) -> Behaviour
         for c in TIMED:
             if c in r.categories:
                 values.append(1.0 if analysis.kind in kinds and c in present else 0.0)
+    stage = stage_of(analysis)
+    values += [1.0 if stage is s else 0.0 for s in Stage]
+    for s in Stage:
+        values += [1.0 if stage is s and c in present else 0.0 for c in TIMED if c in r.categories]
 
     decoded = [d for d in analysis.decoded if _layers(d.method) > 0]
     literal = [d for d in analysis.decoded if d.method == "literal"]
@@ -183,6 +200,12 @@ def behaviour(analysis: ScriptAnalysis, rules: Rules | None = None) -> Behaviour
         if (a, b) in flows:
             fired.append(f"flow:{a}->{b}")
     return Behaviour(values=tuple(values), fired=tuple(fired))
+
+
+def stage_of(analysis: ScriptAnalysis) -> Stage:
+    """The stage the selection gave the file, else the one its kind runs at (analyses
+    made before stages existed, hand-built training documents)."""
+    return analysis.stage or KIND_STAGE[analysis.kind.value]
 
 
 def token_analysis(path: str, tokens: Sequence[str]) -> ScriptAnalysis:

@@ -61,6 +61,8 @@ _SKIP_DIRS = {"test", "tests", "testing", "docs", "doc", "examples", "example", 
 MAX_DATA_CODE = 256
 #: Compiled code without its source: importable, and not readable statically.
 _COMPILED = (".pyc", ".pyo")
+#: Modules `site` imports at every interpreter start when they are on sys.path.
+_SITE_HOOKS = ("sitecustomize", "usercustomize")
 
 _IMPORT_RE = re.compile(
     r"^[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)|import[ \t]+([^\n#;]+))",
@@ -563,6 +565,13 @@ def _select_all(p: _Picker, setup: str) -> None:
                 for f in found:
                     p.add(f, ScriptKind.MODULE, Stage.STARTUP)
                 p.closure([(f, base) for f in found], Stage.STARTUP, roots)
+    # startup too: `site` imports these two top-level modules at every interpreter start
+    # wherever they lie on sys.path, site-packages included
+    for base in roots:
+        found = [f for mod in _SITE_HOOKS for f in p._module_files(base, mod)]
+        for f in found:
+            p.add(f, ScriptKind.MODULE, Stage.STARTUP)
+        p.closure([(f, base) for f in found], Stage.STARTUP, roots)
     # import: top-level packages and modules, declared py_modules, and their closure
     tops = _top_level(p, roots)
     for f, kind in tops:

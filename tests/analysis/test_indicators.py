@@ -57,6 +57,46 @@ CASES = [
         "blob = '" + "QUJD" * 120 + "'",
         "long_description = 'A small library. ' * 3",
     ),
+    (
+        "persistence_location",
+        "open(os.path.expanduser('~/.ssh/authorized_keys'), 'a').write(key)",
+        "open(os.path.expanduser('~/.ssh/config'))",
+    ),
+    (
+        "reverse_shell",
+        "os.dup2(s.fileno(), 0); pty.spawn('/bin/sh')",
+        "os.dup2(fd, 1)",
+    ),
+    (
+        "reverse_shell",
+        "subprocess.call(['/bin/bash', '-i'], stdin=s)",
+        "subprocess.call(['/bin/bash', 'build.sh'])",
+    ),
+    (
+        "clipboard_access",
+        "subprocess.check_output(['xclip', '-selection', 'clipboard', '-o'])",
+        "subprocess.check_output(['xz', '-d', path])",
+    ),
+    (
+        "wallet_address",
+        "re.sub(r'(bc1|[13])[a-zA-HJ-NP-Z0-9]{25,39}', mine, text)",
+        "re.sub(r'[a-z]{3}', x, text)",
+    ),
+    (
+        "wallet_address",
+        "ADDR = '0x" + "ab12" * 10 + "'",
+        "MASK = '0xffffffff'",
+    ),
+    (
+        "self_delete",
+        "os.remove(os.path.abspath(__file__))",
+        "os.remove(os.path.join(tmp, 'build.log'))",
+    ),
+    (
+        "build_tool_command",
+        "subprocess.check_call(['cmake', '--build', '.'])",
+        "subprocess.check_call(['curl', '-o', path, url])",
+    ),
 ]
 
 
@@ -64,7 +104,9 @@ def test_every_rule_has_a_case() -> None:
     assert {c[0] for c in CASES} == set(names())
 
 
-@pytest.mark.parametrize(("rule", "bad", "good"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("rule", "bad", "good"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
 def test_rule_fires_only_on_the_behaviour(rule: str, bad: str, good: str) -> None:
     fired = {i.name for i in find(bad, "setup.py")}
     assert rule in fired
@@ -89,7 +131,9 @@ def test_hits_per_rule_are_bounded() -> None:
     assert len([i for i in find(text, "s.py") if i.name == "shell_interpreter"]) == 3
 
 
-@pytest.mark.parametrize(("rule", "bad", "good"), CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("rule", "bad", "good"), CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)]
+)
 def test_rules_ignore_case_and_quote_the_original_text(rule: str, bad: str, good: str) -> None:
     shouted = bad.upper()
     hits = [i for i in find(shouted, "setup.py") if i.name == rule]

@@ -13,7 +13,7 @@ import pytest
 from mphunter_gate.analysis import analyse
 from mphunter_gate.analysis.categories import load_rules, parse_rules
 from mphunter_gate.model.behaviour import behaviour, feature_names, token_analysis
-from mphunter_gate.types import Script, ScriptKind
+from mphunter_gate.types import Script, ScriptKind, Stage
 
 
 def _fired(text: str, kind: ScriptKind = ScriptKind.SETUP, path: str = "setup.py") -> set[str]:
@@ -215,3 +215,23 @@ pairs = [["a", "b"]]
 def test_malformed_rules_are_refused(bad: str) -> None:
     with pytest.raises(ValueError):
         parse_rules(bad)
+
+
+def test_the_stage_a_file_runs_at_is_a_feature() -> None:
+    """The same network call in a startup hook and in a module nothing imports are two
+    behaviours: the stage is one-hot and crossed with the timed categories."""
+    text = "from urllib.request import urlopen\nurlopen('http://example.invalid/x').read()\n"
+    names = feature_names()
+    startup = analyse(Script("sitecustomize.py", ScriptKind.MODULE, text, stage=Stage.STARTUP))
+    lone = analyse(Script("demo/extra.py", ScriptKind.MODULE, text, stage=Stage.CALL))
+    a = dict(zip(names, behaviour(startup).values, strict=True))
+    b = dict(zip(names, behaviour(lone).values, strict=True))
+    assert a["stage:startup"] == 1.0 and a["at:startup:network"] == 1.0
+    assert b["stage:startup"] == 0.0 and b["at:startup:network"] == 0.0
+    assert b["stage:call"] == 1.0 and b["at:call:network"] == 1.0
+
+
+def test_without_a_selected_stage_the_kind_gives_it() -> None:
+    a = analyse(Script("setup.py", ScriptKind.SETUP, "import os\nos.system('id')\n"))
+    v = dict(zip(feature_names(), behaviour(a).values, strict=True))
+    assert v["stage:install"] == 1.0 and v["at:install:process"] == 1.0

@@ -532,3 +532,33 @@ def test_many_plain_data_files_read_by_pickle_are_data(tmp_path: Path) -> None:
         "    return pickle.load(open(os.path.join('locale', n + '.dat'), 'rb'))\n"
     )
     assert set(_stages(_sdist(tmp_path, files)).values()) == {Stage.IMPORT}
+
+
+def test_sitecustomize_runs_at_every_interpreter_start(tmp_path: Path) -> None:
+    path = make_wheel(
+        tmp_path,
+        "demo",
+        "1.0",
+        {
+            "demo/__init__.py": "",
+            "sitecustomize.py": "import _demo_boot\n",
+            "_demo_boot.py": "import os\n",
+            "usercustomize.py": "",
+        },
+    )
+    stages = _stages(open_tree(path.read_bytes(), path.name))
+    assert stages["sitecustomize.py"] is Stage.STARTUP
+    assert stages["usercustomize.py"] is Stage.STARTUP
+    assert stages["_demo_boot.py"] is Stage.STARTUP
+    assert stages["demo/__init__.py"] is Stage.IMPORT
+
+
+def test_a_nested_sitecustomize_is_not_a_startup_hook(tmp_path: Path) -> None:
+    path = make_wheel(
+        tmp_path,
+        "demo",
+        "1.0",
+        {"demo/__init__.py": "from . import sitecustomize\n", "demo/sitecustomize.py": ""},
+    )
+    stages = _stages(open_tree(path.read_bytes(), path.name))
+    assert stages["demo/sitecustomize.py"] is Stage.IMPORT
