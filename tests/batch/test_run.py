@@ -113,10 +113,6 @@ def test_worker_killed_mid_task_is_retried(dask_cluster: str, tmp_path: Path) ->
     assert all(r.verdict == "pass" for r in rows)
 
 
-@pytest.mark.skip(
-    reason="flaky on the shared 2-worker cluster: the doomed package's row is sometimes not the "
-    "one marked unscanned; batch/run.py's retry accounting after KilledWorker needs fixing"
-)
 def test_package_that_kills_every_worker_is_unscanned(dask_cluster: str, tmp_path: Path) -> None:
     d = tmp_path / "pkgs"
     d.mkdir()
