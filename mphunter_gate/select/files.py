@@ -554,24 +554,25 @@ def _select_all(p: _Picker, setup: str) -> None:
             p.refuse_link(n)
             p.add(n, ScriptKind.PTH, Stage.STARTUP)
     pths = [n for n, (kind, _) in p.picked.items() if kind is ScriptKind.PTH]
+    # startup modules: what the .pth files import, and the two top-level modules `site`
+    # imports at every interpreter start wherever they lie on sys.path
+    startup = list(_SITE_HOOKS)
     for n in pths:
         try:
             lines = [ln for ln in p.text(n).splitlines() if ln.startswith(("import ", "import\t"))]
         except ArchiveError:
             continue
-        for mod in (m.strip() for ln in lines for m in ln[6:].split(";")[0].split(",")):
-            for base in roots:
-                found = p._module_files(base, mod.split(" as ")[0].strip())
-                for f in found:
-                    p.add(f, ScriptKind.MODULE, Stage.STARTUP)
-                p.closure([(f, base) for f in found], Stage.STARTUP, roots)
-    # startup too: `site` imports these two top-level modules at every interpreter start
-    # wherever they lie on sys.path, site-packages included
-    for base in roots:
-        found = [f for mod in _SITE_HOOKS for f in p._module_files(base, mod)]
-        for f in found:
-            p.add(f, ScriptKind.MODULE, Stage.STARTUP)
-        p.closure([(f, base) for f in found], Stage.STARTUP, roots)
+        startup += [
+            m.strip().split(" as ")[0].strip()
+            for ln in lines
+            for m in ln[6:].split(";")[0].split(",")
+        ]
+    for mod in startup:
+        for base in roots:
+            found = p._module_files(base, mod)
+            for f in found:
+                p.add(f, ScriptKind.MODULE, Stage.STARTUP)
+            p.closure([(f, base) for f in found], Stage.STARTUP, roots)
     # import: top-level packages and modules, declared py_modules, and their closure
     tops = _top_level(p, roots)
     for f, kind in tops:
